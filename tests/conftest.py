@@ -1,0 +1,35 @@
+"""Test configuration: hypothesis profiles and small shared fixtures.
+
+The default profile ("ci") is fast and deterministic (derandomised, no
+deadline) so that the suite finishes well inside CI's budget on 2 cores.
+Run the thorough profile locally with ``HYPOTHESIS_PROFILE=thorough``.
+"""
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("thorough", max_examples=500, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+try:  # keep torch single-threaded and deterministic in tests
+    import torch
+
+    torch.set_num_threads(1)
+except ImportError:  # pragma: no cover
+    pass
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261123)
