@@ -1,0 +1,320 @@
+"""Tests of theory.population_loss: closed form vs Monte Carlo, invariances,
+the reduction theorem, and Theorem 1 for the first-order approximation."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from theory.phase import expansion_measure, tau_star
+from theory.population_loss import (
+    first_order_expansion_measure,
+    first_order_loss,
+    minimize_population_loss,
+    minimize_population_loss_full,
+    minimize_reduced,
+    monte_carlo_loss,
+    population_loss,
+    population_loss_torch,
+    reduced_loss,
+    reduced_projector,
+)
+
+LOSS_FN = {"exact": population_loss, "first_order": first_order_loss}
+
+
+def _instance(seed, p, d, rho):
+    rng = np.random.default_rng(seed)
+    mu = rng.standard_normal(p)
+    mu *= np.sqrt(rho) / np.linalg.norm(mu)
+    W = rng.standard_normal((d, p))
+    return rng, mu, W
+
+
+def _orthogonal_fixing(mu, rng):
+    """A random orthogonal Q with Q mu = mu (rotation of the complement of mu)."""
+    p = mu.size
+    u = mu / np.linalg.norm(mu)
+    B, _ = np.linalg.qr(np.column_stack([u, rng.standard_normal((p, p - 1))]))
+    R, _ = np.linalg.qr(rng.standard_normal((p - 1, p - 1)))
+    Rfull = np.eye(p)
+    Rfull[1:, 1:] = R
+    return B @ Rfull @ B.T
+
+
+# ------------------------------------------------------- closed form vs MC
+
+
+@given(
+    seed=st.integers(0, 2**16),
+    p=st.integers(1, 5),
+    d=st.integers(1, 5),
+    rho=st.floats(0.05, 5.0),
+    sigma2=st.floats(0.0, 3.0),
+    tau=st.floats(0.25, 10.0),
+)
+def test_closed_form_agrees_with_monte_carlo(seed, p, d, rho, sigma2, tau):
+    # The MC estimator replaces every expectation of the poster's formula by a
+    # sample mean (no shared algebra); |error| <= 4 jackknife SE (+ 1e-9 when
+    # sigma2 = 0 and p = 1 make the estimate nearly deterministic).
+    _, mu, W = _instance(seed, p, d, rho)
+    exact = population_loss(W, mu, sigma2, tau)
+    mc = monte_carlo_loss(W, mu, sigma2, tau, n=20_000, seed=seed)
+    assert abs(mc.value - exact) <= 4 * mc.stderr + 1e-9, (exact, mc)
+
+
+def test_torch_closed_form_matches_numpy(rng):
+    import torch
+
+    mu = rng.standard_normal(4)
+    W = rng.standard_normal((3, 4))
+    for loss, fn in LOSS_FN.items():
+        for sigma2, tau in [(0.0, 1.0), (0.7, 0.05), (2.0, 30.0)]:
+            t = population_loss_torch(torch.tensor(W), mu, sigma2, tau, loss=loss)
+            assert float(t) == pytest.approx(fn(W, mu, sigma2, tau), rel=1e-10, abs=1e-12)
+
+
+# -------------------------------------------------------------- invariances
+
+
+@given(
+    seed=st.integers(0, 2**16),
+    p=st.integers(2, 6),
+    d=st.integers(1, 6),
+    c=st.floats(1e-3, 1e3),
+    sigma2=st.floats(0.0, 5.0),
+    tau=st.floats(1e-2, 1e2),
+    loss=st.sampled_from(["exact", "first_order"]),
+)
+def test_invariances(seed, p, d, c, sigma2, tau, loss):
+    rng, mu, W = _instance(seed, p, d, 1.3)
+    f = LOSS_FN[loss]
+    base = f(W, mu, sigma2, tau)
+    U, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    Q = _orthogonal_fixing(mu, rng)
+    assert np.allclose(Q @ mu, mu)
+    for other in (c * W, -c * W, U @ W, W @ Q, U @ W @ Q):
+        assert f(other, mu, sigma2, tau) == pytest.approx(base, rel=1e-9, abs=1e-12)
+
+
+@given(
+    seed=st.integers(0, 2**16),
+    p=st.integers(1, 6),
+    d=st.integers(1, 6),
+    rho=st.floats(1e-2, 10.0),
+    sigma2=st.floats(0.0, 5.0),
+    tau=st.floats(1e-2, 1e2),
+)
+def test_first_order_loss_is_a_lower_bound(seed, p, d, rho, sigma2, tau):
+    # Jensen over the within-class Gaussian noise: L~ <= C.
+    _, mu, W = _instance(seed, p, d, rho)
+    assert first_order_loss(W, mu, sigma2, tau) <= population_loss(W, mu, sigma2, tau) + 1e-12
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_first_order_loss_is_first_order_in_inverse_temperature(seed):
+    # C - L~ = c2 / tau^2 + O(tau^-3): doubling tau divides the gap by 4
+    # (up to a relative O(1/tau) = 1e-3 correction; tolerance 2%).
+    _, mu, W = _instance(seed, 4, 3, 2.0)
+    gap = [population_loss(W, mu, 0.8, t) - first_order_loss(W, mu, 0.8, t) for t in (1e3, 2e3)]
+    assert gap[0] > 0 and gap[0] / gap[1] == pytest.approx(4.0, rel=0.02)
+
+
+# ------------------------------------------------------------ the reduction
+
+
+@given(
+    seed=st.integers(0, 2**16),
+    p=st.integers(1, 6),
+    d=st.integers(1, 6),
+    rho=st.floats(1e-2, 20.0),
+    sigma2=st.floats(0.0, 5.0),
+    tau=st.floats(1e-2, 1e2),
+    loss=st.sampled_from(["exact", "first_order"]),
+)
+def test_reduced_minimum_is_below_every_W(seed, p, d, rho, sigma2, tau, loss):
+    # Reduction theorem: min_W loss(W) = min_t reduced_loss(t), so no W beats it,
+    # and the pinched / averaged projector of W is never worse than W.
+    rng, mu, W = _instance(seed, p, d, rho)
+    f = LOSS_FN[loss]
+    res = minimize_population_loss(mu, sigma2, tau, loss=loss)
+    fW = f(W, mu, sigma2, tau)
+    assert res.loss_value <= fW + 1e-10
+    assert f(res.W, mu, sigma2, tau) == pytest.approx(res.loss_value, rel=1e-9, abs=1e-12)
+    # one reduction step: M -> M(t) with t = expansion measure of W
+    t = min(1.0, expansion_measure(W, mu))
+    assert f(reduced_projector(mu, t), mu, sigma2, tau) <= fW + 1e-10
+
+
+@pytest.mark.parametrize(
+    "p, sigma2, tau, rho, loss",
+    [
+        (2, 0.5, 2.0, 1.0, "exact"),
+        (3, 1.0, 0.3, 1.0, "exact"),
+        (3, 2.0, 0.02, 1.0, "exact"),  # shrinkage side with a non-trivial interior optimum
+        (3, 0.5, 40.0, 1.0, "exact"),  # exact minimiser rank one
+        (3, 0.1, 1.0, 4.0, "first_order"),
+        (2, 1.0, 5.0, 1.0, "first_order"),
+    ],
+)
+def test_reduced_minimiser_matches_full_W_multistart(p, sigma2, tau, rho, loss):
+    mu = np.zeros(p)
+    mu[0] = np.sqrt(rho)
+    mu = np.roll(mu, 1) + 0.3  # not axis-aligned
+    mu *= np.sqrt(rho) / np.linalg.norm(mu)
+    red = minimize_population_loss(mu, sigma2, tau, loss=loss)
+    full = minimize_population_loss_full(mu, sigma2, tau, loss=loss, n_restarts=4, seed=0)
+    # full-W search can only be worse; it should find the same value
+    assert full.loss_value >= red.loss_value - 1e-10
+    assert full.loss_value == pytest.approx(red.loss_value, abs=1e-8)
+    # the expansion measure is a sqrt(tolerance)-accurate quantity for the optimiser
+    assert full.expansion_measure == pytest.approx(red.expansion_measure, abs=2e-3)
+
+
+@given(
+    sigma2=st.floats(0.0, 10.0),
+    tau=st.floats(1e-3, 1e3),
+    rho=st.floats(1e-3, 1e2),
+)
+def test_first_order_closed_form_matches_numerical_minimiser(sigma2, tau, rho):
+    t_num, v_num = minimize_reduced(sigma2, tau, rho, 7, "first_order")
+    t_cf = first_order_expansion_measure(sigma2, tau, rho)
+    v_cf = reduced_loss(t_cf, sigma2, tau, rho, 7, "first_order")
+    assert v_cf <= v_num + 1e-12 * max(1.0, abs(v_num))
+    assert float(v_num) == pytest.approx(float(v_cf), rel=1e-9, abs=1e-12)
+
+
+# ----------------------------------------------------- Theorem 1 for L~
+
+
+@given(sigma2=st.floats(1e-2, 10.0), rho=st.floats(1e-2, 50.0), factor=st.floats(1.2, 100.0))
+def test_theorem1_expansion_regime_first_order_minimiser_is_rank_one(sigma2, rho, factor):
+    # Theorem 1 (expansion): tau >= tau* => the L~ minimiser is rank one along mu.
+    tau = factor * tau_star(sigma2, rho)
+    rng = np.random.default_rng(int(1e3 * sigma2 + rho))
+    mu = rng.standard_normal(3)
+    mu *= np.sqrt(rho) / np.linalg.norm(mu)
+    full = minimize_population_loss_full(mu, sigma2, tau, loss="first_order", n_restarts=2, seed=1)
+    sv = np.linalg.svd(full.W, compute_uv=False)
+    assert full.expansion_measure == pytest.approx(1.0, abs=1e-6)
+    assert sv[1] / sv[0] < 1e-3
+    assert minimize_population_loss(mu, sigma2, tau, loss="first_order").rank_one
+
+
+@given(sigma2=st.floats(1e-3, 10.0), rho=st.floats(1e-2, 50.0), factor=st.floats(1.02, 100.0))
+def test_first_order_threshold_is_exactly_tau_star(sigma2, rho, factor):
+    # the numerical minimiser of L~ (no closed form used) is rank one iff tau >= tau*
+    # (factor >= 1.02: the loss gap between t* and 1 just below tau* is
+    # O((1 - tau/tau*)^2), which must exceed the 1e-13 relative resolution)
+    ts = tau_star(sigma2, rho)
+    t_above, _ = minimize_reduced(sigma2, ts * factor, rho, 5, "first_order")
+    t_below, _ = minimize_reduced(sigma2, ts / factor, rho, 5, "first_order")
+    assert t_above == 1.0
+    assert t_below < 1.0
+
+
+@pytest.mark.parametrize("rho", [0.5, 2.0])
+def test_theorem1_shrinkage_signal_compressed_as_sigma2_to_zero(rho):
+    # Theorem 1 (shrinkage), fixed tau, sigma2 -> 0: for the full-W minimiser of
+    # L~ with ||W||_F = 1, max_j |s_j <v_j, mu>| <= ||W mu|| = sqrt(rho t*),
+    # and t* = O(sigma2 tau / rho) -> 0.
+    tau = 1.0
+    mu = np.array([0.6, -0.8, 0.0]) * np.sqrt(rho)
+    comp = []
+    for sigma2 in (1e-1, 1e-2, 1e-3):
+        assert tau < tau_star(sigma2, rho) / 1.2
+        full = minimize_population_loss_full(mu, sigma2, tau, loss="first_order", n_restarts=2, seed=0)
+        _, sv, Vt = np.linalg.svd(full.W)
+        c = np.max(np.abs(sv * (Vt @ mu)))
+        bound = np.sqrt(rho * first_order_expansion_measure(sigma2, tau, rho))
+        assert c <= bound * (1 + 1e-3) + 1e-6
+        comp.append(c)
+    assert comp[0] > comp[1] > comp[2]
+    assert comp[2] < 0.05 * np.sqrt(rho)
+
+
+@pytest.mark.parametrize("sigma2, rho", [(0.01, 1.0), (0.1, 0.5), (1.0, 4.0)])
+def test_regression_shrinkage_regime_alone_does_not_compress(sigma2, rho):
+    # Counterexample to reading Theorem 1's shrinkage part without sigma2 -> 0:
+    # just below tau* the L~ minimiser keeps most of its mass on mu,
+    # t* = (1+s) / (1.2 (1+s) + 0.2 rho) at tau = tau*/1.2.
+    tau = tau_star(sigma2, rho) / 1.2
+    t_num, _ = minimize_reduced(sigma2, tau, rho, 5, "first_order")
+    assert float(t_num) > 0.4
+    assert float(t_num) == pytest.approx((1 + sigma2) / (1.2 * (1 + sigma2) + 0.2 * rho), rel=1e-6)
+
+
+# ------------------------------------------------- the exact loss vs tau*
+
+
+@pytest.mark.parametrize("sigma2, rho", [(0.1, 0.5), (1.0, 1.0), (5.0, 2.0), (0.5, 10.0)])
+def test_regression_exact_minimiser_not_rank_one_just_above_tau_star(sigma2, rho):
+    # Theorem 1 does not transfer to the exact loss C: at tau = 1.2 tau* the
+    # exact minimiser is still full rank (t* < 1), confirmed by full-W search.
+    mu = np.array([1.0, 1.0, 0.0]) * np.sqrt(rho / 2)
+    tau = 1.2 * tau_star(sigma2, rho)
+    red = minimize_population_loss(mu, sigma2, tau, loss="exact")
+    assert not red.rank_one and red.expansion_measure < 0.95
+    full = minimize_population_loss_full(mu, sigma2, tau, loss="exact", n_restarts=2, seed=0)
+    assert full.loss_value == pytest.approx(red.loss_value, abs=1e-8)
+    assert full.expansion_measure < 0.95
+
+
+def test_exact_minimiser_becomes_exactly_rank_one_at_large_tau():
+    mu = np.array([1.0, 2.0, -1.0])
+    rho = float(mu @ mu)
+    tau = 100 * tau_star(1.0, rho)
+    red = minimize_population_loss(mu, 1.0, tau, loss="exact")
+    assert red.rank_one and red.expansion_measure == 1.0
+    assert np.linalg.matrix_rank(red.W, tol=1e-12) == 1
+    full = minimize_population_loss_full(mu, 1.0, tau, loss="exact", n_restarts=2, seed=0)
+    sv = np.linalg.svd(full.W, compute_uv=False)
+    assert sv[1] / sv[0] < 1e-3
+
+
+# ---------------------------------------------------- extremes / bad input
+
+
+def test_finite_at_parameter_extremes(rng):
+    W = rng.standard_normal((4, 5))
+    for rho in (1e-3, 1e2):
+        mu = rng.standard_normal(5)
+        mu *= np.sqrt(rho) / np.linalg.norm(mu)
+        for tau in (1e-3, 1e3):
+            for sigma2 in (0.0, 1e-3, 1e2):
+                for f in LOSS_FN.values():
+                    assert np.isfinite(f(W, mu, sigma2, tau))
+                    assert np.isfinite(f(1e150 * W, mu, sigma2, tau))
+                    assert np.isfinite(f(1e-150 * W, mu, sigma2, tau))
+                for loss in ("exact", "first_order"):
+                    res = minimize_population_loss(mu, sigma2, tau, loss=loss)
+                    assert np.isfinite(res.loss_value) and 0.0 <= res.expansion_measure <= 1.0
+    s, t = np.meshgrid(np.logspace(-3, 2, 30), np.logspace(-3, 3, 30))
+    for rho in (1e-3, 1e2):
+        for loss in ("exact", "first_order"):
+            ts, vs = minimize_reduced(s, t, rho, 50, loss)
+            assert np.all(np.isfinite(vs)) and np.all((ts >= 0) & (ts <= 1))
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: population_loss(np.eye(2), np.ones(2), 1.0, 0.0), r"tau must be in \(0, inf\)"),
+        (lambda: population_loss(np.eye(2), np.ones(2), -1.0, 1.0), r"sigma2 must be in \[0, inf\)"),
+        (lambda: population_loss(np.eye(2), np.zeros(2), 1.0, 1.0), "mu must be non-zero"),
+        (lambda: population_loss(np.eye(3), np.ones(2), 1.0, 1.0), "W must have shape"),
+        (lambda: population_loss(np.zeros((2, 2)), np.ones(2), 1.0, 1.0), "W must be non-zero"),
+        (lambda: population_loss(np.full((2, 2), np.nan), np.ones(2), 1.0, 1.0), "W must contain only finite"),
+        (lambda: first_order_loss(np.eye(2), np.ones(2), np.inf, 1.0), "sigma2 must be finite"),
+        (lambda: monte_carlo_loss(np.eye(2), np.ones(2), 1.0, 1.0, n=10), "n must be"),
+        (lambda: minimize_population_loss(np.ones(2), 1.0, 1.0, loss="nope"), "loss must be one of"),
+        (lambda: minimize_population_loss(np.ones(2), 1.0, -2.0), "tau"),
+        (lambda: minimize_reduced(1.0, 1.0, 0.0, 3), r"rho must be in \(0, inf\)"),
+        (lambda: minimize_reduced(1.0, 1.0, 1.0, 0), "p must be an integer"),
+        (lambda: first_order_expansion_measure(1.0, 1.0, -1.0), "rho"),
+        (lambda: reduced_projector(np.ones(2), 1.5), r"t must be in \[0, 1\]"),
+    ],
+)
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
