@@ -1,0 +1,226 @@
+"""Expansion-shrinkage phase diagram: ``python -m sims.phase_diagram``.
+
+Sweeps ``(sigma_aug^2, tau)`` at one or several signal strengths ``rho``,
+minimises the exact population loss ``C`` and its first-order approximation
+``L~`` at every grid point (reduced one-scalar minimiser of
+:mod:`theory.population_loss`), and records the expansion measure ``t*`` of
+each minimiser, the threshold ``tau*`` of Theorem 1 and the exact loss's own
+rank-one boundary.  Also computes the poster's Figure 3 (``t*`` against
+``tau`` for a few ``sigma_aug^2``).
+
+The sweep runs through ``joblib.Parallel``; to move it to a cluster wrap the
+call in ``joblib.parallel_config(backend="dask")`` (or ``"ray"``), see
+``docs/expansion_shrinkage.md``.  A rerun with the same config is served from
+``<out>/phase_diagram.json`` / ``.npz`` (see ``--force``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sims._common import ArgumentParser, CLIError, cli_entry, load_cached, progress, save_results
+from theory._validation import check_int, check_scalar
+
+NAME = "phase_diagram"
+LOSS_NAMES = ("exact", "first_order")
+
+__all__ = ["build_parser", "make_config", "run", "exact_rank_one_boundary", "main"]
+
+
+def build_parser() -> ArgumentParser:
+    ap = ArgumentParser(
+        prog="python -m sims.phase_diagram",
+        description=(
+            "Expansion-shrinkage phase diagram of the 2-GMM contrastive loss: expansion measure of the "
+            "minimiser of the exact loss C and of its first-order approximation L~ over (sigma_aug^2, tau), "
+            "with the threshold tau* of Theorem 1."
+        ),
+    )
+    g = ap.add_argument_group("grid")
+    g.add_argument("--n-sigma2", type=int, default=100, help="number of sigma_aug^2 values (log-spaced)")
+    g.add_argument("--sigma2-min", type=float, default=1e-2, help="smallest sigma_aug^2")
+    g.add_argument("--sigma2-max", type=float, default=10.0, help="largest sigma_aug^2")
+    g.add_argument("--n-tau", type=int, default=100, help="number of temperatures (log-spaced)")
+    g.add_argument("--tau-min", type=float, default=1e-3, help="smallest temperature")
+    g.add_argument("--tau-max", type=float, default=1e3, help="largest temperature")
+    g.add_argument("--n-t-grid", type=int, default=513, help="grid size of the global search over the expansion measure")
+    g.add_argument(
+        "--curve-sigma2", type=float, nargs="+", default=[0.1, 0.5, 1.0, 2.0],
+        help="sigma_aug^2 values of the Figure-3 curves (expansion measure against tau)",
+    )
+    g.add_argument("--n-curve-tau", type=int, default=400, help="temperatures per Figure-3 curve")
+    m = ap.add_argument_group("model")
+    m.add_argument("--rho", type=float, nargs="+", default=[1.0], help="signal strength(s) ||mu||^2, one panel row each")
+    m.add_argument("--p", type=int, default=20, help="feature dimension (the exact loss depends on it, L~ does not)")
+    r = ap.add_argument_group("run")
+    r.add_argument("--seed", type=int, default=0, help="seed (recorded; the sweep itself is deterministic)")
+    r.add_argument("--n-jobs", type=int, default=2, help="joblib workers (-1: all cores)")
+    r.add_argument("--out", type=Path, default=Path("results") / NAME, help="output folder")
+    r.add_argument("--quick", action="store_true", help="small grid for a smoke test (seconds)")
+    r.add_argument("--force", action="store_true", help="recompute even if a cached result exists")
+    r.add_argument("--no-plot", action="store_true", help="do not draw the figures")
+    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return ap
+
+
+def make_config(args) -> dict:
+    """Validate the parsed flags and return the (hashable) config."""
+    if args.quick:
+        args.n_sigma2, args.n_tau, args.n_t_grid, args.n_curve_tau = 24, 24, 129, 60
+    n_sigma2 = check_int(args.n_sigma2, "--n-sigma2", low=2, high=2000)
+    n_tau = check_int(args.n_tau, "--n-tau", low=2, high=2000)
+    n_t_grid = check_int(args.n_t_grid, "--n-t-grid", low=3, high=100_000)
+    n_curve_tau = check_int(args.n_curve_tau, "--n-curve-tau", low=2, high=100_000)
+    s_lo = check_scalar(args.sigma2_min, "--sigma2-min", low=0.0, closed="neither")
+    s_hi = check_scalar(args.sigma2_max, "--sigma2-max", low=s_lo, closed="neither")
+    t_lo = check_scalar(args.tau_min, "--tau-min", low=0.0, closed="neither")
+    t_hi = check_scalar(args.tau_max, "--tau-max", low=t_lo, closed="neither")
+    rhos = [check_scalar(r, "--rho", low=0.0, closed="neither") for r in args.rho]
+    curve = [check_scalar(s, "--curve-sigma2", low=0.0, closed="neither") for s in args.curve_sigma2]
+    p = check_int(args.p, "--p", low=1, high=10**7)
+    seed = check_int(args.seed, "--seed", low=0)
+    n_jobs = check_int(args.n_jobs, "--n-jobs", low=-64, high=4096)
+    if n_jobs == 0:
+        raise CLIError("--n-jobs must be a non-zero integer (-1 for all cores), got 0")
+    if len(set(rhos)) != len(rhos):
+        raise CLIError("--rho values must be distinct")
+    return {
+        "sigma2_range": [s_lo, s_hi],
+        "n_sigma2": n_sigma2,
+        "tau_range": [t_lo, t_hi],
+        "n_tau": n_tau,
+        "n_t_grid": n_t_grid,
+        "curve_sigma2": curve,
+        "n_curve_tau": n_curve_tau,
+        "rho": rhos,
+        "p": p,
+        "seed": seed,
+        "quick": bool(args.quick),
+    }
+
+
+def _block(sigma2, tau, rho, p, loss, n_grid):
+    """One joblib task: minimise ``loss`` on the block ``sigma2 x tau``."""
+    from theory.population_loss import minimize_reduced
+
+    S, T = np.meshgrid(sigma2, tau, indexing="ij")
+    return minimize_reduced(S, T, rho, p, loss, n_grid=n_grid)
+
+
+def exact_rank_one_boundary(sigma2, rho: float, p: int, *, n_grid: int = 513, n_bisect: int = 60):
+    """Smallest ``tau`` at which the exact minimiser is rank one, per ``sigma2``.
+
+    Bisection in ``log tau`` on the predicate "the global minimiser of the
+    reduced exact loss is ``t = 1``" (monotone in ``tau`` on every grid we
+    checked), bracketed in ``[1e-6, 1e8]``; ``inf`` where it is not rank one
+    even at ``1e8``.
+    """
+    from theory.population_loss import minimize_reduced
+
+    sigma2 = np.asarray(sigma2, dtype=np.float64)
+    lo = np.full(sigma2.shape, np.log(1e-6))
+    hi = np.full(sigma2.shape, np.log(1e8))
+    ok_hi = minimize_reduced(sigma2, np.exp(hi), rho, p, "exact", n_grid=n_grid)[0] == 1.0
+    for _ in range(n_bisect):
+        mid = 0.5 * (lo + hi)
+        rank_one = minimize_reduced(sigma2, np.exp(mid), rho, p, "exact", n_grid=n_grid)[0] == 1.0
+        hi = np.where(rank_one, mid, hi)
+        lo = np.where(rank_one, lo, mid)
+    return np.where(ok_hi, np.exp(hi), np.inf)
+
+
+def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
+    """Compute the phase diagram; returns ``(scalars, arrays)`` for :func:`save_results`."""
+    from joblib import Parallel, delayed
+
+    from theory.phase import tau_star
+    from theory.population_loss import minimize_reduced
+
+    sigma2 = np.geomspace(*config["sigma2_range"], config["n_sigma2"])
+    tau = np.geomspace(*config["tau_range"], config["n_tau"])
+    rhos, p, n_grid = config["rho"], config["p"], config["n_t_grid"]
+    chunks = np.array_split(np.arange(sigma2.size), max(1, min(sigma2.size, 8)))
+    tasks = [(ri, loss, c) for ri in range(len(rhos)) for loss in LOSS_NAMES for c in chunks]
+    t_star = {loss: np.empty((len(rhos), sigma2.size, tau.size)) for loss in LOSS_NAMES}
+    value = {loss: np.empty((len(rhos), sigma2.size, tau.size)) for loss in LOSS_NAMES}
+    par = Parallel(n_jobs=n_jobs, return_as="generator")
+    jobs = (delayed(_block)(sigma2[c], tau, rhos[ri], p, loss, n_grid) for ri, loss, c in tasks)
+    for (ri, loss, c), (ts, vs) in zip(
+        tasks, progress(par(jobs), total=len(tasks), desc="phase diagram", disable=not show_progress)
+    ):
+        t_star[loss][ri, c] = ts
+        value[loss][ri, c] = vs
+    boundary = np.stack([exact_rank_one_boundary(sigma2, r, p, n_grid=n_grid) for r in rhos])
+    ts_curve = np.stack([tau_star(sigma2, r) for r in rhos])
+    # Figure 3: expansion measure against tau for a few sigma2
+    curve_s = np.asarray(config["curve_sigma2"])
+    curve_tau = np.geomspace(*config["tau_range"], config["n_curve_tau"])
+    S, T = np.meshgrid(curve_s, curve_tau, indexing="ij")
+    curves = {
+        loss: np.stack([minimize_reduced(S, T, r, p, loss, n_grid=n_grid)[0] for r in rhos]) for loss in LOSS_NAMES
+    }
+    ratio = boundary / ts_curve
+    finite = np.isfinite(ratio)
+    scalars = {
+        # grid points where "L~ minimiser is rank one" disagrees with "tau >= tau*"
+        "first_order_vs_tau_star_mismatches": int(
+            np.sum((t_star["first_order"] == 1.0) != (tau[None, None, :] >= ts_curve[..., None]))
+        ),
+        "exact_boundary_over_tau_star_min": float(ratio[finite].min()) if finite.any() else None,
+        "exact_boundary_over_tau_star_max": float(ratio[finite].max()) if finite.any() else None,
+        "exact_rank_one_fraction": float(np.mean(t_star["exact"] == 1.0)),
+        "first_order_rank_one_fraction": float(np.mean(t_star["first_order"] == 1.0)),
+        "all_finite": bool(all(np.all(np.isfinite(v)) for v in value.values())),
+    }
+    arrays = {
+        "sigma2": sigma2,
+        "tau": tau,
+        "rho": np.asarray(rhos, dtype=float),
+        "t_star_exact": t_star["exact"],
+        "t_star_first_order": t_star["first_order"],
+        "loss_exact": value["exact"],
+        "loss_first_order": value["first_order"],
+        "tau_star": ts_curve,
+        "tau_exact_rank_one": boundary,
+        "curve_sigma2": curve_s,
+        "curve_tau": curve_tau,
+        "curve_t_star_exact": curves["exact"],
+        "curve_t_star_first_order": curves["first_order"],
+    }
+    return scalars, arrays
+
+
+def _main(argv=None):
+    args = build_parser().parse_args(argv)
+    config = make_config(args)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} exists and is not a directory")
+    figs = [out / f"{stem}.{ext}" for stem in ("phase_diagram", "phase_diagram_fig3") for ext in ("png", "pdf")]
+    if not args.force and load_cached(out, NAME, config) is not None:
+        if args.no_plot or all(f.exists() for f in figs):
+            print(f"cached result for this config in {out} (use --force to recompute)")
+            return 0
+    else:
+        t0 = time.perf_counter()
+        scalars, arrays = run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress)
+        elapsed = time.perf_counter() - t0
+        save_results(out, NAME, config, config["seed"], scalars, arrays, elapsed_s=elapsed, extra={"n_jobs": args.n_jobs})
+        print(f"phase diagram ({config['n_sigma2']} x {config['n_tau']}, rho={config['rho']}) in {elapsed:.1f} s -> {out}")
+        for k, v in scalars.items():
+            print(f"  {k}: {v}")
+    if not args.no_plot:
+        from figures.phase_diagram import plot
+
+        for path in plot(out):
+            print(f"  wrote {path}")
+    return 0
+
+
+main = cli_entry(_main, "sims.phase_diagram")
+
+if __name__ == "__main__":
+    raise SystemExit(main())
