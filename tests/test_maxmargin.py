@@ -1,0 +1,265 @@
+"""Tests of the CGMT characterisation (theory.maxmargin, Theorem 2)."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import integrate
+from scipy.optimize import brentq, minimize_scalar
+from scipy.stats import norm
+
+from theory.gmm import sample_gmm
+from theory.maxmargin import (
+    AboveSeparabilityThresholdWarning,
+    asymptotic_cosine,
+    asymptotic_error,
+    asymptotic_margin,
+    bayes_error,
+    error_limit_at_threshold,
+    error_limit_eta_to_infinity,
+    error_limit_eta_to_minus_one,
+    gaussian_hinge_moment,
+    separability_cosine,
+    separability_threshold,
+)
+from theory.svm import classification_error, max_margin_cvxpy, max_margin_path
+
+rhos = st.floats(0.05, 9.0)
+fracs = st.floats(0.02, 0.97)  # delta / delta*(rho)
+etas = st.floats(-0.95, 50.0)
+
+
+# ------------------------------------------------------------------ the Gaussian moment F
+
+
+@given(t=st.floats(-8.0, 8.0))
+def test_hinge_moment_matches_quadrature(t):
+    ref, _ = integrate.quad(lambda z: (t + z) ** 2 * norm.pdf(z), -t, np.inf, epsabs=0, epsrel=1e-12)
+    assert gaussian_hinge_moment(t) == pytest.approx(ref, rel=1e-9, abs=1e-300)
+
+
+def test_hinge_moment_tails():
+    # F(-u) ~ 2 phi(u) / u^3 (1 - 6/u^2 + ...) and F(u) ~ 1 + u^2
+    u = np.array([15.0, 25.0, 35.0])
+    lead = 2 * norm.pdf(u) / u**3 * (1 - 6 / u**2 + 45 / u**4)
+    assert np.allclose(gaussian_hinge_moment(-u), lead, rtol=1e-5)
+    assert gaussian_hinge_moment(0.0) == pytest.approx(0.5)
+    assert gaussian_hinge_moment(30.0) == pytest.approx(1 + 900.0, rel=1e-15)
+
+
+# ------------------------------------------------------------------ an independent solver
+
+
+def _kappa_bruteforce(rho, eta, delta):
+    """max kappa of the auxiliary optimisation, straight from its 2-d form.
+
+    Feasibility of margin kappa at beta = (b, r) with b = cos(theta) along mu
+    and r = sin(theta) orthogonal:  delta E[(kappa - a s - a U - r H)_+^2] <= r^2,
+    a = (1 + eta) b, U, H iid N(0, 1).  The inner expectation over H is
+    r^2 F((kappa - a s - a u)/r); the outer one over U is done by quadrature,
+    kappa by root finding and theta by a bounded scalar search -- no use of
+    the one-dimensional reduction in c or of F^{-1}.
+    """
+    s = np.sqrt(rho)
+
+    def lhs(kappa, theta):
+        a, r = (1 + eta) * np.cos(theta), np.sin(theta)
+        val, _ = integrate.quad(
+            lambda u: r * r * gaussian_hinge_moment((kappa - a * s - a * u) / r) * norm.pdf(u),
+            -12,
+            12,
+            epsabs=0,
+            epsrel=1e-11,
+            limit=200,
+        )
+        return delta * val - r * r
+
+    def kappa_of(theta):
+        hi = 1.0
+        while lhs(hi, theta) < 0:
+            hi *= 2
+        return brentq(lambda k: lhs(k, theta), -20.0, hi, xtol=1e-13)
+
+    res = minimize_scalar(lambda th: -kappa_of(th), bounds=(1e-3, np.pi / 2 - 1e-3), method="bounded",
+                          options={"xatol": 1e-10})
+    theta = res.x
+    a, r = (1 + eta) * np.cos(theta), np.sin(theta)
+    return -res.fun, a / np.hypot(a, r)
+
+
+@pytest.mark.parametrize("rho, eta, delta", [(1.0, 0.0, 0.7), (2.0, 1.5, 2.5), (0.5, -0.6, 1.2)])
+def test_scalar_reduction_matches_two_dimensional_auxiliary_problem(rho, eta, delta):
+    kappa, c = _kappa_bruteforce(rho, eta, delta)
+    assert asymptotic_margin(rho, eta, delta) == pytest.approx(kappa, abs=1e-7)
+    # the cosine is a flat maximiser of kappa: sqrt(1e-14)-accuracy of the search
+    assert asymptotic_cosine(rho, eta, delta) == pytest.approx(c, abs=2e-5)
+
+
+@pytest.mark.parametrize("rho", [0.3, 1.3, 4.0])
+def test_threshold_from_the_two_dimensional_problem_at_zero_margin(rho):
+    # second algorithm: at kappa = 0 the feasibility condition reads
+    # delta <= r^2 / E[(-a s - a U - r H)_+^2] (any eta: a = (1+eta) cos(theta)
+    # only reparametrises theta); maximise over theta with quadrature
+    s = np.sqrt(rho)
+
+    def ratio(theta, eta=0.7):
+        a, r = (1 + eta) * np.cos(theta), np.sin(theta)
+        val, _ = integrate.quad(
+            lambda u: r * r * gaussian_hinge_moment((-a * s - a * u) / r) * norm.pdf(u),
+            -12, 12, epsabs=0, epsrel=1e-12, limit=200,
+        )
+        return r * r / val
+
+    res = minimize_scalar(lambda th: -ratio(th), bounds=(1e-3, np.pi / 2 - 1e-3), method="bounded",
+                          options={"xatol": 1e-10})
+    assert separability_threshold(rho) == pytest.approx(-res.fun, rel=1e-8)
+
+
+# ------------------------------------------------------------------ properties of Theorem 2
+
+
+@given(rho=rhos, frac=fracs, e1=etas, e2=etas)
+def test_error_is_non_increasing_in_eta(rho, frac, e1, e2):
+    lo, hi = sorted((e1, e2))
+    delta = frac * separability_threshold(rho)
+    err_lo, err_hi = asymptotic_error(rho, [lo, hi], delta)
+    assert err_hi <= err_lo + 1e-13
+    if hi - lo > 0.05:
+        assert err_hi < err_lo  # strictly
+
+
+@given(rho=rhos, frac=fracs, eta=etas)
+def test_error_above_bayes_and_margin_positive(rho, frac, eta):
+    delta = frac * separability_threshold(rho)
+    err = asymptotic_error(rho, eta, delta)
+    assert bayes_error(rho) < err < 0.5
+    assert asymptotic_margin(rho, eta, delta) > 0
+    assert err == pytest.approx(norm.cdf(-np.sqrt(rho) * asymptotic_cosine(rho, eta, delta)), rel=1e-12)
+
+
+@given(rho=rhos, frac=fracs)
+def test_limit_eta_to_infinity_is_strictly_above_bayes(rho, frac):
+    delta = frac * separability_threshold(rho)
+    lim = error_limit_eta_to_infinity(rho, delta)
+    assert asymptotic_error(rho, 1e9, delta) == pytest.approx(lim, abs=1e-7)
+    assert lim > bayes_error(rho)
+    assert lim <= asymptotic_error(rho, 100.0, delta) + 1e-13
+
+
+@given(rho=rhos, frac=fracs)
+def test_limit_eta_to_minus_one(rho, frac):
+    delta = frac * separability_threshold(rho)
+    lim = error_limit_eta_to_minus_one(rho, delta)
+    if delta <= 2.0:
+        assert lim == 0.5
+    else:
+        assert lim < 0.5
+    # convergence is slow when delta is close to Cover's 2 (c* -> 0 like 1/|q|)
+    if abs(delta - 2.0) > 0.05:
+        assert asymptotic_error(rho, -1 + 1e-10, delta) == pytest.approx(lim, abs=1e-3)
+
+
+@given(rho=rhos, eta=etas)
+def test_limit_at_threshold_is_eta_free(rho, eta):
+    dstar = separability_threshold(rho)
+    delta = dstar * (1 - 1e-9)
+    assert asymptotic_error(rho, eta, delta) == pytest.approx(error_limit_at_threshold(rho), abs=1e-4)
+    assert 0 < asymptotic_margin(rho, eta, delta) < 1e-3
+    assert asymptotic_cosine(rho, eta, delta) == pytest.approx(separability_cosine(rho), abs=1e-4)
+
+
+@given(rho=rhos, eta=etas)
+def test_threshold_does_not_depend_on_eta(rho, eta):
+    dstar = separability_threshold(rho)
+    assert np.isfinite(asymptotic_margin(rho, eta, dstar * (1 - 1e-6)))
+    with pytest.warns(AboveSeparabilityThresholdWarning, match="delta"):
+        assert np.isnan(asymptotic_margin(rho, eta, dstar * (1 + 1e-6)))
+
+
+def test_threshold_known_values_and_monotonicity():
+    # Cover (1965): delta*(0+) = 2; and delta* increases with rho
+    assert separability_threshold(1e-8) == pytest.approx(2.0, abs=1e-6)
+    d = separability_threshold(np.linspace(0.1, 6, 30))
+    assert np.all(np.diff(d) > 0)
+
+
+def test_vectorised_equals_scalar():
+    rho = np.array([[0.5], [2.0]])
+    eta = np.array([-0.5, 0.0, 3.0])
+    err = asymptotic_error(rho, eta, 1.5)
+    kap = asymptotic_margin(rho, eta, 1.5)
+    assert err.shape == kap.shape == (2, 3)
+    for i in range(2):
+        for j in range(3):
+            assert err[i, j] == asymptotic_error(float(rho[i, 0]), float(eta[j]), 1.5)
+            assert kap[i, j] == asymptotic_margin(float(rho[i, 0]), float(eta[j]), 1.5)
+
+
+def test_grid_crossing_the_threshold_returns_nan_with_one_warning():
+    dstar = separability_threshold(1.0)
+    deltas = np.array([0.5, dstar * 0.99, dstar, dstar * 1.5])
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        err = asymptotic_error(1.0, 0.0, deltas)
+    assert [w.category for w in rec] == [AboveSeparabilityThresholdWarning]
+    assert "2 grid point" in str(rec[0].message)
+    assert np.all(np.isfinite(err[:2])) and np.all(np.isnan(err[2:]))
+
+
+# ------------------------------------------------------------------ against finite samples
+
+
+def test_asymptotics_agree_with_finite_sample_svm_at_p400():
+    """Err* and kappa* against the exact SVM at p = 400, R = 20 replicates.
+
+    Tolerance: 4 standard errors of the replicate mean (se = sd / sqrt(R),
+    sd the replicate spread), i.e. a two-sided test at level ~6e-5 per
+    comparison if the finite-p bias is negligible (it is O(1/p) here, below
+    one se).  The replicates use the fast exact solver, which the first
+    replicate checks against the cvxpy reference.
+    """
+    p, R = 400, 20
+    eta = np.array([-0.6, 0.0, 2.0])
+    for rho, delta in [(1.0, 0.5), (2.0, 1.5)]:
+        n = int(delta * p)
+        mu = np.zeros(p)
+        mu[0] = np.sqrt(rho)
+        err = np.empty((R, eta.size))
+        kap = np.empty((R, eta.size))
+        for r in range(R):
+            h, y = sample_gmm(n, mu, seed=10_000 + r)
+            fits = max_margin_path(h, y, mu, eta)
+            err[r] = [classification_error(f.beta, mu, e) for f, e in zip(fits, eta)]
+            kap[r] = [f.margin for f in fits]
+            if r == 0:
+                ref = max_margin_cvxpy(h + 2.0 * np.outer(h @ mu / rho, mu), y)  # eta = 2
+                assert ref.margin == pytest.approx(fits[2].margin, abs=1e-6)
+        for sim, th in [(err, asymptotic_error(rho, eta, delta)), (kap, asymptotic_margin(rho, eta, delta))]:
+            se = sim.std(axis=0, ddof=1) / np.sqrt(R)
+            assert np.all(np.abs(sim.mean(axis=0) - th) <= 4 * se), (rho, delta, sim.mean(axis=0), th, se)
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: separability_threshold(0.0), r"rho must be in \(0, inf\)"),
+        (lambda: separability_threshold(-1.0), "rho"),
+        (lambda: asymptotic_error(1.0, -1.0, 1.0), r"eta must be in \(-1, inf\)"),
+        (lambda: asymptotic_error(1.0, [0.0, -2.0], 1.0), "eta"),
+        (lambda: asymptotic_margin(1.0, 0.0, 0.0), r"delta must be in \(0, inf\)"),
+        (lambda: asymptotic_margin(np.nan, 0.0, 1.0), "rho must be finite"),
+        (lambda: asymptotic_margin(1.0, np.inf, 1.0), "eta must be finite"),
+        (lambda: asymptotic_error(1.0, "a", 1.0), "eta"),
+        (lambda: asymptotic_error([1.0, 2.0], [0.0, 1.0, 2.0], 1.0), "broadcast"),
+        (lambda: error_limit_eta_to_infinity(1.0, -1.0), "delta"),
+        (lambda: gaussian_hinge_moment(np.nan), "t must"),
+    ],
+)
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
