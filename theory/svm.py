@@ -228,10 +228,11 @@ def max_margin(Z, y) -> MaxMarginFit:
     return _ldp(y[:, None] * Z)
 
 
-def max_margin_cvxpy(Z, y, *, solver: str = "CLARABEL") -> MaxMarginFit:
+def max_margin_cvxpy(Z, y, *, solver: str = "CLARABEL", **solver_options) -> MaxMarginFit:
     """Reference hard-margin SVM: the SOCP ``max t s.t. y_i <z_i, b> >= t, ||b|| <= 1``.
 
-    Solved with cvxpy (default solver Clarabel, an interior-point method).
+    Solved with cvxpy (default solver Clarabel, an interior-point method;
+    ``solver_options`` are passed to it, e.g. ``tol_gap_abs=1e-12``).
     Slow for large ``n p``; use :func:`max_margin` for sweeps.
 
     Raises
@@ -247,7 +248,7 @@ def max_margin_cvxpy(Z, y, *, solver: str = "CLARABEL") -> MaxMarginFit:
     b = cp.Variable(p)
     t = cp.Variable()
     prob = cp.Problem(cp.Maximize(t), [X @ b >= t, cp.norm(b, 2) <= 1])
-    prob.solve(solver=solver)
+    prob.solve(solver=solver, **solver_options)
     if prob.status not in ("optimal", "optimal_inaccurate") or b.value is None:
         raise RuntimeError(f"max_margin_cvxpy: solver status {prob.status}")  # pragma: no cover
     scale = float(np.sqrt(np.mean(np.sum(X * X, axis=1))))

@@ -1,0 +1,190 @@
+"""Tests of the finite-sample solvers (theory.svm)."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.stats import norm
+
+from theory.gmm import sample_gmm
+from theory.maxmargin import separability_threshold
+from theory.phase import w_eta
+from theory.svm import (
+    classification_error,
+    is_separable,
+    max_margin,
+    max_margin_cvxpy,
+    max_margin_path,
+    project,
+)
+
+# Clarabel at tight tolerances: the margin is then exact to ~1e-11, and the
+# direction -- a non-smooth maximiser, error ~ sqrt(duality gap) -- to ~1e-6.
+TIGHT = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12, "tol_ktratio": 1e-10}
+
+
+def _instance(n, p, rho, seed):
+    mu = np.zeros(p)
+    mu[0] = np.sqrt(rho)
+    h, y = sample_gmm(n, mu, seed=seed)
+    return h, y, mu
+
+
+@given(
+    n=st.integers(3, 60),
+    p=st.integers(3, 60),
+    rho=st.floats(0.0, 4.0),
+    eta=st.floats(-0.9, 10.0),
+    seed=st.integers(0, 2**20),
+)
+def test_fast_solver_returns_the_cvxpy_solution(n, p, rho, eta, seed):
+    h, y, mu = _instance(n, p, max(rho, 1e-12), seed)
+    if rho == 0.0:
+        mu = np.ones(p) / np.sqrt(p)  # any direction for W_eta; data are pure noise
+    Z = project(h, mu, eta)
+    separable = is_separable(Z, y)
+    if not separable:
+        with pytest.raises(ValueError, match="not linearly separable"):
+            max_margin(Z, y)
+        with pytest.raises(ValueError, match="not linearly separable"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                max_margin_cvxpy(Z, y, **TIGHT)
+        return
+    fast = max_margin(Z, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # cvxpy "may be inaccurate" at tight tolerances
+        ref = max_margin_cvxpy(Z, y, **TIGHT)
+    assert fast.margin == pytest.approx(ref.margin, abs=1e-6)
+    assert np.linalg.norm(fast.beta - ref.beta) < 1e-5
+    assert np.linalg.norm(fast.beta) == pytest.approx(1.0)
+    assert fast.margin == pytest.approx(np.min(y * (Z @ fast.beta)), rel=1e-12)
+
+
+def test_fast_solver_kkt_on_a_larger_instance():
+    h, y, mu = _instance(300, 200, 1.0, 3)
+    fit = max_margin(h, y)
+    margins = y * (h @ fit.beta)
+    # support vectors sit on the margin, the others strictly above it
+    on = np.isclose(margins, fit.margin, rtol=1e-9)
+    assert on.sum() == fit.n_support
+    assert np.all(margins >= fit.margin * (1 - 1e-9))
+    # beta is in the cone of the support vectors: a non-negative least-squares fit is exact
+    from scipy.optimize import nnls
+
+    X = (y[:, None] * h)[on]
+    _, res = nnls(X.T, fit.beta)
+    assert res < 1e-9
+
+
+def test_path_equals_fits_on_projected_data():
+    h, y, mu = _instance(120, 100, 1.5, 4)
+    etas = [-0.7, 0.0, 4.0]
+    for fit, eta in zip(max_margin_path(h, y, mu, etas), etas):
+        direct = max_margin(h @ w_eta(mu, eta), y)
+        assert fit.margin == pytest.approx(direct.margin, rel=1e-10)
+        assert np.allclose(fit.beta, direct.beta, atol=1e-9)
+
+
+@given(seed=st.integers(0, 2**20), eta=st.floats(-0.95, 20.0))
+def test_project_is_w_eta(seed, eta):
+    rng = np.random.default_rng(seed)
+    mu = rng.standard_normal(5)
+    h = rng.standard_normal((7, 5))
+    assert np.allclose(project(h, mu, eta), h @ w_eta(mu, eta), atol=1e-12)
+
+
+@given(
+    seed=st.integers(0, 2**20),
+    eta=st.floats(-0.95, 20.0),
+    gamma=st.floats(-2.0, 2.0),
+)
+def test_exact_error_against_direct_formula(seed, eta, gamma):
+    rng = np.random.default_rng(seed)
+    mu = rng.standard_normal(6)
+    beta = rng.standard_normal(6)
+    v = w_eta(mu, eta) @ beta
+    m, sig = mu @ v, np.linalg.norm(v)
+    ref = 0.5 * norm.cdf(-(m + gamma) / sig) + 0.5 * norm.cdf(-(m - gamma) / sig)
+    assert classification_error(beta, mu, eta, gamma) == pytest.approx(ref, rel=1e-12, abs=1e-300)
+    if gamma == 0.0:
+        assert classification_error(beta, mu, eta) == pytest.approx(norm.cdf(-m / sig), rel=1e-12)
+
+
+def test_exact_error_against_monte_carlo():
+    # fresh test draws, misclassification frequency; tolerance 4 binomial standard errors
+    rng = np.random.default_rng(7)
+    p, N = 8, 400_000
+    mu = rng.standard_normal(p) * 0.4
+    beta = mu + rng.standard_normal(p) * 0.5
+    for eta, gamma in [(-0.5, 0.0), (2.0, 0.3)]:
+        h, y = sample_gmm(N, mu, seed=11)
+        z = project(h, mu, eta)
+        freq = np.mean(y * (gamma + z @ beta) < 0)
+        err = classification_error(beta, mu, eta, gamma)
+        assert abs(freq - err) < 4 * np.sqrt(err * (1 - err) / N)
+
+
+def test_separability_is_invariant_under_w_eta():
+    rho = 1.0
+    p = 60
+    for n in (100, 200, 230, 260):
+        h, y, mu = _instance(n, p, rho, n)
+        base = is_separable(h, y)
+        for eta in (-0.9, -0.3, 1.0, 25.0):
+            assert is_separable(project(h, mu, eta), y) == base
+
+
+def test_separability_probability_crosses_delta_star():
+    """P(separable) at p = 100: ~1 at 0.75 delta*, ~0 at 1.25 delta*.
+
+    20 replicates each; the transition has width O(p^{-1/2}) around delta*
+    (measured: 1.0 and 0.0 at p = 100), so the bounds 0.85 / 0.15 leave room.
+    """
+    rho, p, R = 1.0, 100, 20
+    dstar = separability_threshold(rho)
+    mu = np.zeros(p)
+    mu[0] = 1.0
+    below = np.mean([is_separable(*sample_gmm(int(0.75 * dstar * p), mu, seed=r)) for r in range(R)])
+    above = np.mean([is_separable(*sample_gmm(int(1.25 * dstar * p), mu, seed=100 + r)) for r in range(R)])
+    assert below >= 0.85 and above <= 0.15
+
+
+def test_lp_and_nnls_agree_on_separability():
+    p = 50
+    for n in (120, 150, 170, 185, 200, 240):
+        h, y, mu = _instance(n, p, 1.0, 1000 + n)
+        sep = is_separable(h, y)
+        try:
+            max_margin(h, y)
+            nnls_sep = True
+        except ValueError:
+            nnls_sep = False
+        assert sep == nnls_sep
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: max_margin(np.ones((3, 2)), [1, -1, 2]), "y must contain only the labels"),
+        (lambda: max_margin(np.ones((3, 2)), [1, -1]), "y must have shape"),
+        (lambda: max_margin(np.ones(3), [1, -1, 1]), "Z must be a 2-d array"),
+        (lambda: max_margin(np.array([[1.0], [1.0]]), [1, -1]), "not linearly separable"),
+        (lambda: max_margin_cvxpy(np.array([[1.0], [1.0]]), [1, -1]), "not linearly separable"),
+        (lambda: is_separable([[np.nan]], [1]), "Z must contain only finite"),
+        (lambda: classification_error([1.0, 0.0], [1.0, 0.0], -1.0), r"eta must be in \(-1, inf\)"),
+        (lambda: classification_error([1.0], [1.0, 0.0], 0.0), "beta must have shape"),
+        (lambda: classification_error([1.0, 0.0], [0.0, 0.0], 0.0), "mu must be non-zero"),
+        (lambda: project(np.ones((2, 2)), [1.0, 0.0], -3.0), "eta"),
+        (lambda: max_margin_path(np.ones((2, 2)), [1, -1], [1.0, 0.0], [0.0, -1.0]), "etas"),
+    ],
+)
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_zero_classifier_has_error_one_half():
+    assert classification_error([0.0, 0.0], [1.0, 0.0], 0.5, 0.7) == 0.5
