@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theory.attention import score_log_sharpness, sharpness
@@ -79,3 +79,293 @@ def test_sharpness_bad_input(A, labels, match):
 def test_sharpness_without_diagonal_needs_a_pair():
     with pytest.raises(ValueError, match="within-cluster pair"):
         sharpness(np.ones((2, 2)), [0, 1], include_diagonal=False)
+
+
+# ----------------------------------------------------------------- Theorem 1
+from theory.attention import (  # noqa: E402
+    attention_layers,
+    attention_scores,
+    corrected_fusion_bound,
+    corrected_score_gap,
+    fusion_weights,
+    noise_Delta,
+    noise_delta,
+    projection_bounds,
+    softmax_rows,
+    theorem2_gain,
+)
+from theory.integrity import cluster_integrity, exact_integrity  # noqa: E402
+from theory.subspace import subspace_clusters  # noqa: E402
+
+
+@st.composite
+def cluster_shapes(draw, max_n=24):
+    K = draw(st.integers(2, 4))
+    r = draw(st.integers(1, 3))
+    m = draw(st.integers((K - 1) * r + 1, (K - 1) * r + 4))
+    n = draw(st.integers(K, max_n))
+    return n, m, K, r
+
+
+@given(shp=cluster_shapes(), seed=st.integers(0, 2**16))
+def test_theorem1_cross_cluster_scores_are_exactly_zero(shp, seed):
+    n, m, K, r = shp
+    d = subspace_clusters(n, m, K, r, seed=seed)
+    W = fusion_weights(d.X, d.labels, direction="mean")
+    np.testing.assert_allclose(np.linalg.norm(W, axis=0), 1.0, atol=1e-12)  # unit columns
+    A = attention_scores(d.X, W)
+    cross = d.labels[:, None] != d.labels[None, :]
+    assert np.abs(A[cross]).max() < 1e-12
+    # with the true bases: the columns are orthogonal to every other cluster's subspace
+    W = fusion_weights(d.X, d.labels, direction="mean", bases=list(d.bases))
+    for j in range(n):
+        others = [k for k in range(K) if k != d.labels[j]]
+        assert np.abs(d.bases[others].transpose(0, 2, 1) @ W[:, j]).max() < 1e-12
+
+
+def _three_points_opposite():
+    # Smallest counterexample: rank-1 cluster {x_1, x_2 = -x_1}, second cluster {x_3}; n = 3, m = 2, K = 2.
+    X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]])
+    return X, np.array([0, 0, 1])
+
+
+def test_counterexample_opposite_points_break_the_within_bound_for_every_weight_pair():
+    X, labels = _three_points_opposite()
+    rho = exact_integrity(X, labels, kind="one")  # Definition 1: rho = 1 here
+    assert rho.lower > 0.99
+    A = attention_scores(X, fusion_weights(X, labels))
+    nu = 2
+    # Theorem 1 claims A_12 > nu rho^2 = 2; the construction gives A_12 = -2.
+    assert A[0, 1] < 0 < nu * rho.lower**2
+    # No (W^Q, W^K) at all can do it: A_12 = x_1^T M x_2 = -x_1^T M x_1 = -A_11.
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        Wq, Wk = rng.standard_normal((2, 2, 5))
+        B = attention_scores(X, Wq, Wk)
+        assert B[0, 1] == pytest.approx(-B[0, 0], abs=1e-12)
+        assert not (B[0, 0] > 0 and B[0, 1] > 0)
+    # the absolute-value correction holds with equality: |A_ij| = nu rho_bar^2
+    assert np.abs(A[:2, :2]).min() == pytest.approx(nu * rho.lower**2, rel=1e-9)
+
+
+def test_counterexample_strict_inequality_fails_at_the_minimising_point():
+    # Theorem 1 states "> nu_i rho^2"; for the construction it is attained: A_ii = nu rho_bar^2 at the argmin.
+    d = subspace_clusters(6, 4, 2, 1, seed=3, cone_angle=0.1)
+    W = fusion_weights(d.X, d.labels)
+    A = attention_scores(d.X, W)
+    rb = cluster_integrity(d.X, d.labels, "convex", kind="all", signed=True)
+    nu = np.bincount(d.labels)[d.labels]
+    ratios = np.diag(A) / nu
+    assert ratios.min() == pytest.approx(rb.lower**2, rel=1e-7)
+
+
+def _coplanar(tilt=0.0):
+    a = np.array([[1.0, 0.0, 0.0], [-0.5, np.sqrt(3) / 2, 0.0], [-0.5, -np.sqrt(3) / 2 * np.cos(tilt), np.sin(tilt)]])
+    return a / np.linalg.norm(a, axis=1, keepdims=True), np.array([0, 1, 2])
+
+
+def test_counterexample_K3_coplanar_lines_satisfy_the_rank_assumption_yet_no_weights_work():
+    # n = K = m = 3, r = 1: (K-1) r = 2 < 3 = m holds, yet U_3 lies in U_1 + U_2.
+    X, labels = _coplanar()
+    B = X[:, :, None]
+    d = subspace_clusters(3, 3, 3, 1, bases=B, seed=0)  # the generator accepts these subspaces
+    assert d.X.shape == (3, 3)
+    rho_def1 = exact_integrity(X, labels, kind="one")
+    assert rho_def1.lower == pytest.approx(np.sqrt(3) / 2, abs=1e-6)  # Definition 1 says well separated
+    rho_all = exact_integrity(X, labels, kind="all")
+    assert rho_all.upper < 1e-9  # no direction orthogonal to two lines sees the third
+    # any M with block-zero scores is zero on span(X): solve the linear system for M in the plane
+    P = X[:, :2]
+    rows = [np.kron(P[i], P[j]) for i in range(3) for j in range(3) if i != j]
+    assert np.linalg.matrix_rank(np.array(rows)) == 4  # forces the 2x2 block of M to be 0 => A = 0
+    A = attention_scores(X, fusion_weights(X, labels))
+    assert np.abs(A).max() < 1e-12 < rho_def1.lower**2
+
+
+@settings(max_examples=8)  # each example solves 6 small cone programs
+@given(tilt=st.floats(0.05, 0.6))
+def test_definition1_rho_is_the_wrong_constant_for_K3(tilt):
+    # Tilted (generic) version: the subspaces are independent, but the construction's best
+    # within-cluster value nu * rho_bar^2 stays below Definition 1's nu * rho^2.
+    X, labels = _coplanar(tilt)
+    rho_def1 = exact_integrity(X, labels, kind="one").lower
+    rb = exact_integrity(X, labels, kind="all", signed=True)
+    A = attention_scores(X, fusion_weights(X, labels))
+    assert np.diag(A).min() == pytest.approx(rb.lower**2, rel=1e-6)
+    assert np.diag(A).min() < rho_def1**2
+
+
+@given(shp=cluster_shapes(max_n=16), seed=st.integers(0, 2**16), cone=st.floats(0.05, 1.2))
+def test_corrected_theorem1_signed_integrity_is_attained_and_optimal(shp, seed, cone):
+    n, m, K, r = shp
+    m = max(m, K * r)  # K r <= m: the projection of U_k onto V_k is injective, so a cone stays in a half-space
+    d = subspace_clusters(n, m, K, r, seed=seed, cone_angle=cone)
+    res = cluster_integrity(d.X, d.labels, "convex", kind="all", signed=True)
+    assert res.lower > 0  # a cone is in an open half-space
+    assert res.upper - res.lower < 1e-6  # one SOCP: primal and dual certificates meet
+    A = attention_scores(d.X, fusion_weights(d.X, d.labels))
+    nu = np.bincount(d.labels)
+    cross = d.labels[:, None] != d.labels[None, :]
+    assert np.abs(A[cross]).max() < 1e-10
+    for k in range(K):
+        blk = A[np.ix_(d.labels == k, d.labels == k)] / nu[k]
+        assert blk.min() >= res.rho_k_lower[k] ** 2 * (1 - 1e-9) - 1e-12  # corrected bound
+        assert blk.min() <= res.rho_k_upper[k] ** 2 * (1 + 1e-9) + 1e-12  # and it is tight
+    # no other unit-column construction beats rho_bar^+: random unit w in V_c, same block structure
+    rng = np.random.default_rng(seed)
+    for k in range(K):
+        others = np.concatenate([d.bases[j] for j in range(K) if j != k], axis=1)
+        Q = np.linalg.svd(others, full_matrices=True)[0][:, others.shape[1]:]
+        w = Q @ rng.standard_normal((Q.shape[1], 50))
+        w /= np.linalg.norm(w, axis=0)
+        vals = (d.X[d.labels == k] @ w).min(axis=0)
+        assert vals.max() <= res.rho_k_upper[k] + 1e-9
+
+
+@given(seed=st.integers(0, 2**16), n=st.integers(3, 9))
+def test_corrected_theorem1_absolute_values_without_sign_condition(seed, n):
+    d = subspace_clusters(n, 5, 2, 2, seed=seed)
+    res = exact_integrity(d.X, d.labels, kind="all")
+    Wc = res.directions
+    W = Wc[d.labels].T
+    A = attention_scores(d.X, W)
+    nu = np.bincount(d.labels)[d.labels]
+    same = d.labels[:, None] == d.labels[None, :]
+    lhs = (np.abs(A) / nu[:, None])[same]
+    assert lhs.min() >= res.lower**2 * (1 - 1e-9) - 1e-12
+
+
+# ---------------------------------------------------------------- eq. (6)
+
+
+@given(eps=st.floats(0.0, 0.99), rho=st.floats(0.0, 1.0), seed=st.integers(0, 2**16))
+def test_noise_bounds_hold_and_are_tight(eps, rho, seed):
+    rng = np.random.default_rng(seed)
+    m = 6
+    x = np.eye(m)[0]
+    # u with x^T u = rho exactly, the rest random
+    v = rng.standard_normal(m)
+    v[0] = 0
+    v /= np.linalg.norm(v)
+    u = rho * x + np.sqrt(1 - rho**2) * v
+    c = 1 - eps
+    for _ in range(20):
+        z = rng.standard_normal(m)
+        z[0] = 0
+        z /= np.linalg.norm(z)
+        xt = c * x + np.sqrt(1 - c**2) * z
+        assert abs(xt @ v) <= noise_delta(eps) + 1e-12  # v is orthogonal to x
+        assert xt @ u >= noise_Delta(eps, rho) - 1e-12
+    # the worst case z = -v attains Delta, z = v attains delta
+    assert (c * x - np.sqrt(1 - c**2) * v) @ u == pytest.approx(noise_Delta(eps, rho), abs=1e-12)
+    assert (c * x + np.sqrt(1 - c**2) * v) @ v == pytest.approx(noise_delta(eps), abs=1e-12)
+
+
+# ---------------------------------------------------------------- Theorem 2
+
+
+@given(delta=st.floats(0.0, 1.0), Delta=st.floats(-1.0, 1.0), n=st.integers(3, 2000))
+def test_proof_of_theorem2_squares_a_negative_lower_bound(delta, Delta, n):
+    # (Delta e^{Delta^2} - n e^{n(delta + delta^2)}) < 0 for n >= 3: squaring it is not a lower bound.
+    assert Delta * np.exp(Delta**2) < np.e <= n * np.exp(min(n * (delta + delta**2), 700.0))
+
+
+@given(delta=st.floats(0.0, 0.5), Delta=st.floats(0.0, 1.0), n=st.integers(1, 500))
+def test_theorem2_rate_is_vacuous_whenever_clusters_are_separable(delta, Delta, n):
+    # the claimed per-layer factor (1/n) e^{n(delta^2 - Delta^2) + delta} is < 1 once Delta^2 >= delta^2 + delta / n
+    if Delta**2 >= delta**2 + delta / n and n >= 2:
+        assert theorem2_gain(delta, Delta, n, form="rate") < 1.0
+    g = theorem2_gain(delta, Delta, n, form="rate", log=True)
+    assert g == pytest.approx(-np.log(n) + n * (delta**2 - Delta**2) + delta)
+
+
+def test_theorem2_explicit_matches_direct_evaluation_where_finite():
+    for delta, Delta, n in [(0.1, 0.5, 5), (0.3, 0.2, 10), (0.0, 0.7, 4), (0.5, -0.2, 7)]:
+        a = Delta * np.exp(Delta**2) - n * np.exp(n * (delta + delta**2))
+        T = delta * np.exp(n * Delta**2) + np.exp(n * (delta + delta**2))
+        direct = a**2 * np.exp(delta + n * delta**2 - n * Delta**2) / (n**2 * T + n**3 * T**2)
+        assert theorem2_gain(delta, Delta, n) == pytest.approx(direct, rel=1e-10)
+
+
+def _cone_trace(eps, seed=0, L=6):
+    d = subspace_clusters(30, 16, 3, 2, eps, seed=seed, cone_angle=np.pi / 4)
+    W = fusion_weights(d.X, d.labels)
+    return d, W, attention_layers(d.X_noisy, W, L)
+
+
+def test_counterexample_theorem2_gain_not_sustained_across_layers():
+    # eps = 0.2: delta > Delta, so the claimed factor is e^{7.5} per layer, but sharpness saturates.
+    d, W, tr = _cone_trace(0.2)
+    res = cluster_integrity(d.X, d.labels, "convex", kind="all", signed=True)
+    dl, Dl = noise_delta(0.2), noise_Delta(0.2, res.lower)
+    claimed = theorem2_gain(dl, Dl, len(d.labels), form="rate", log=True)
+    logS = sharpness(tr.attention, d.labels, log=True)
+    gains = np.diff(logS)
+    assert claimed > 1.0
+    assert gains[-1] < claimed  # a later layer gains far less than the claimed factor
+    assert np.all(np.isfinite(logS))
+
+
+def test_counterexample_sharpness_decreases_after_the_first_layer_without_sign_condition():
+    # noise-free, uniform points on each subspace: the first layer mixes clusters and sharpness drops.
+    d = subspace_clusters(30, 16, 3, 2, 0.0, seed=0, half_space=True)
+    W = fusion_weights(d.X, d.labels)
+    tr = attention_layers(d.X, W, 3)
+    g = score_log_sharpness(tr.scores, d.labels)
+    assert g[0] >= -1e-12  # layer 0 is block diagonal (Theorem 1), gap >= 0
+    assert g[1] < g[0]
+
+
+@given(seed=st.integers(0, 2**16), eps=st.floats(0.0, 0.3), scale=st.floats(0.5, 8.0))
+def test_corrected_one_layer_gap_and_recursion_are_lower_bounds(seed, eps, scale):
+    d = subspace_clusters(18, 10, 3, 2, eps, seed=seed, cone_angle=0.5)
+    W = fusion_weights(d.X, d.labels, direction="mean")
+    Wc = W[:, [np.flatnonzero(d.labels == k)[0] for k in range(3)]].T
+    tr = attention_layers(d.X_noisy, W, 4, scale=scale)
+    gaps = score_log_sharpness(tr.scores, d.labels)
+    sizes = np.bincount(d.labels)
+    for layer in range(4):
+        dl, Dl = projection_bounds(tr.X[layer], d.labels, Wc)
+        assert gaps[layer] >= corrected_score_gap(min(dl, 1.0), Dl, sizes, scale=scale) - 1e-9
+    d0, D0 = projection_bounds(d.X_noisy, d.labels, Wc)
+    bound = corrected_fusion_bound(d0, D0, sizes, 4, scale=scale)
+    assert np.all(gaps >= bound - 1e-9)
+
+
+def test_attention_layers_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((7, 4))
+    W = rng.standard_normal((4, 3))
+    tr = attention_layers(X, W, 3, residual=True, renormalize=True, scale=0.7)
+    x = torch.tensor(X)
+    w = torch.tensor(W)
+    for layer in range(3):
+        q = x @ w
+        a = torch.softmax(0.7 * q @ q.T, dim=-1)
+        np.testing.assert_allclose(tr.attention[layer], a.numpy(), rtol=1e-12, atol=1e-14)
+        x = x + a @ x
+        x = x / x.norm(dim=1, keepdim=True)
+        np.testing.assert_allclose(tr.X[layer + 1], x.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(softmax_rows(np.array([[1000.0, 0.0]])), [[1.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: noise_delta(1.0), r"eps must be in \[0, 1\)"),
+        (lambda: noise_Delta(0.1, 1.5), r"rho must be in \[0, 1\]"),
+        (lambda: theorem2_gain(0.1, 0.2, 0), "n must be"),
+        (lambda: theorem2_gain(0.1, 0.2, 3, form="x"), "form"),
+        (lambda: attention_layers(np.ones((3, 2)), np.ones((3, 2)), 2), "W must have shape"),
+        (lambda: attention_layers(np.ones((3, 2)), np.ones((2, 2)), 0), "L must be"),
+        (lambda: attention_scores(np.ones((3, 2)), np.ones((3, 2))), "Wq must have shape"),
+        (lambda: fusion_weights(np.ones((3, 2)), [0, 0, 1]), "unit-norm rows"),
+        (lambda: fusion_weights(np.eye(3), [0, 0]), "labels must be"),
+        (lambda: fusion_weights(np.eye(3), [0, 0, 2]), "empty"),
+        (lambda: corrected_score_gap(0.1, 0.5, np.array([3])), "sizes"),
+    ],
+)
+def test_theory_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -109,6 +109,7 @@ def subspace_clusters(
     sizes=None,
     bases=None,
     half_space: bool = False,
+    cone_angle: float | None = None,
     noise_cosine: str = "exact",
     shuffle: bool = False,
 ) -> SubspaceClusters:
@@ -145,6 +146,11 @@ def subspace_clusters(
         the within-cluster bound of Theorem 1 can hold (see
         ``docs/deep_fusion.md``).  Default False: uniform on the sphere of
         the subspace, so ``x`` and ``-x``-like pairs occur.
+    cone_angle : float in (0, pi/2], optional
+        If given, every point of cluster ``k`` makes an angle ``theta_i``
+        with ``bases[k][:, 0]``, ``theta_i ~ U[0, cone_angle]`` (direction
+        of the remainder uniform), so the cluster lies in a cone and its
+        signed integrity is bounded away from 0.  Overrides ``half_space``.
     noise_cosine : {"exact", "uniform"}, default "exact"
         ``"exact"``: ``x_i^T x~_i = 1 - eps`` for every row (the worst case
         eq. (6) allows); ``"uniform"``: ``1 - e_i`` with ``e_i ~ U[0, eps]``.
@@ -176,6 +182,8 @@ def subspace_clusters(
     eps = check_scalar(noise, "noise (eps)", low=0.0, high=1.0, closed="left")
     if eps > 0.0 and m < 2:
         raise ValueError("noise (eps) must be 0 when m = 1 (no direction orthogonal to x_i to add noise along)")
+    if cone_angle is not None:
+        cone_angle = check_scalar(cone_angle, "cone_angle", low=0.0, high=np.pi / 2, closed="right")
     if noise_cosine not in ("exact", "uniform"):
         raise ValueError(f"noise_cosine must be 'exact' or 'uniform', got {noise_cosine!r}")
     if sizes is None:
@@ -208,7 +216,15 @@ def subspace_clusters(
         coef[z] = rng.standard_normal((int(z.sum()), r))
         norms = np.linalg.norm(coef, axis=1)
     coef /= norms[:, None]
-    if half_space:
+    if cone_angle is not None:
+        theta = rng.uniform(0.0, cone_angle, size=n)
+        rest = coef.copy()
+        rest[:, 0] = 0.0
+        rn = np.linalg.norm(rest, axis=1, keepdims=True)
+        rest = np.where(rn > 0, rest / np.where(rn > 0, rn, 1.0), 0.0)
+        coef = rest * np.sin(theta)[:, None]
+        coef[:, 0] = np.cos(theta)
+    elif half_space:
         coef[:, 0] = np.abs(coef[:, 0])
         coef[coef[:, 0] == 0.0, 0] = 1e-12  # measure zero
         coef = _unit(coef)
