@@ -1,0 +1,124 @@
+"""Figures of ``sims.fusion_theory`` (reads only the saved results).
+
+* ``fusion_theory_sharpness``: log sharpness (Definition 2) of the attention
+  matrix against the layer, one colour per noise level (points: mean over
+  draws with standard errors); dashed lines: Theorem 2's claim (layer-0
+  value plus the claimed log gain per layer); solid lines: the corrected
+  provable lower bound on the score sharpness.
+* ``fusion_theory_attention``: attention matrices of one draw, samples
+  sorted by cluster, one row per noise level, one column per layer.
+* ``fusion_theory_integrity``: Algorithm 1 against the certified convex
+  bounds (lower as points, the certified interval as a bar), with ``y = x``.
+* ``fusion_theory_region``: Theorem 2's claimed log gain over ``(eps, rho)``
+  with the contour "gain = 1" and the separability boundary ``Delta = delta``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from figures._style import plt, save_figure, use_style
+from sims._common import load_results
+
+__all__ = ["plot"]
+
+
+def plot(results_dir, out_dir=None) -> list[Path]:
+    """Draw the four figures from ``<results_dir>/fusion_theory.{json,npz}``; returns the written paths."""
+    meta, a = load_results(results_dir, "fusion_theory")
+    out_dir = Path(results_dir if out_dir is None else out_dir)
+    use_style()
+    cfg = meta["config"]
+    eps = a["eps"]
+    L = a["log_sharpness"].shape[-1]
+    layers = np.arange(L)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    paths: list[Path] = []
+
+    # 1. sharpness against layer
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.3))
+    for ei, e in enumerate(eps):
+        c = colors[ei % len(colors)]
+        for ax, key in ((axes[0], "log_sharpness"), (axes[1], "score_gap")):
+            vals = a[key][ei]
+            ok = np.isfinite(vals)
+            mean = np.array([vals[ok[:, j], j].mean() if ok[:, j].any() else np.nan for j in range(L)])
+            se = np.array([vals[ok[:, j], j].std(ddof=1) / np.sqrt(ok[:, j].sum()) if ok[:, j].sum() > 1 else 0.0 for j in range(L)])
+            ax.errorbar(layers, mean, yerr=se, fmt="o", color=c, label=f"measured, $\\varepsilon={e:g}$")
+        claim = a["log_sharpness"][ei, :, :1].mean() + layers * np.nanmean(a["claimed_rate"][ei])
+        axes[0].plot(layers, claim, "--", color=c, lw=1.2)
+        b = a["corrected_bound"][ei]
+        bmean = np.where(np.all(np.isfinite(b), axis=0), np.mean(np.where(np.isfinite(b), b, 0.0), axis=0), np.nan)
+        axes[1].plot(layers, bmean, "-", color=c, lw=1.2)
+    axes[0].set_title("Def. 2 sharpness of softmax attention (dashed: Theorem 2 claim)")
+    axes[0].set_ylabel(r"$\log \mathcal{S}(A^\ell)$")
+    axes[1].set_title(r"proof's $\log D(e^{S^\ell})$ (solid: corrected lower bound)")
+    axes[1].set_ylabel(r"$\min_{within} S_{ij} - \max_{across} S_{pq}$")
+    for ax in axes:
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax.set_xlabel(r"layer $\ell$")
+        ax.axhline(0.0, color="0.6", lw=0.8)
+    axes[0].legend(fontsize=8)
+    lo = np.nanmin(a["log_sharpness"][np.isfinite(a["log_sharpness"])]) if np.isfinite(a["log_sharpness"]).any() else -1
+    hi = np.nanmax(a["log_sharpness"][np.isfinite(a["log_sharpness"])]) if np.isfinite(a["log_sharpness"]).any() else 1
+    axes[0].set_ylim(lo - 2.0, hi + 4.0)
+    fig.suptitle(
+        f"n={cfg['n']}, m={cfg['m']}, K={cfg['K']}, r={cfg['r']}, cone {cfg['cone_angle']:.2f} rad, "
+        f"scale={cfg['scale']:g}, {cfg['reps']} draws"
+    )
+    paths += save_figure(fig, out_dir / "fusion_theory_sharpness")
+
+    # 2. attention matrices
+    A = a["attention_examples"]
+    fig, axes = plt.subplots(len(eps), L, figsize=(1.9 * L + 1, 1.9 * len(eps) + 0.6), squeeze=False)
+    for ei in range(len(eps)):
+        for j in range(L):
+            ax = axes[ei, j]
+            ax.imshow(A[ei, j], cmap="viridis", interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+            if ei == 0:
+                ax.set_title(f"layer {j}")
+            if j == 0:
+                ax.set_ylabel(f"$\\varepsilon={eps[ei]:g}$\nsample (by cluster)")
+            if ei == len(eps) - 1:
+                ax.set_xlabel("sample (by cluster)")
+    fig.suptitle("softmax attention of the Theorem 1 construction, samples sorted by cluster")
+    paths += save_figure(fig, out_dir / "fusion_theory_attention")
+
+    # 3. integrity scatter
+    g, lo_, up = a["integrity_greedy"], a["integrity_convex_lower"], a["integrity_convex_upper"]
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    top = float(max(up.max(), lo_.max(), g.max(), 1e-3)) * 1.05
+    ax.plot([0, top], [0, top], "k-", lw=1, label="$y = x$")
+    ax.vlines(lo_, lo_, up, color=colors[1], lw=1.0, label="certified interval [lower, upper]")
+    ax.plot(lo_, g, "o", color=colors[0], label="Algorithm 1 (greedy, as written)")
+    ax.set_xlabel(r"convex (SOCP) certified lower bound on $\rho$")
+    ax.set_ylabel(r"$\rho$ estimate")
+    ni, mi, Ki, ri = cfg["integrity_shape"]
+    ax.set_title(f"cluster integrity (Def. 1), n={ni}, m={mi}, K={Ki}, r={ri}")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.legend(fontsize=8)
+    paths += save_figure(fig, out_dir / "fusion_theory_integrity")
+
+    # 4. region of Theorem 2
+    ns = a["region_n"]
+    fig, axes = plt.subplots(1, len(ns), figsize=(4.6 * len(ns), 4.2), squeeze=False)
+    E, R = a["region_eps"], a["region_rho"]
+    for k, nn in enumerate(ns):
+        ax = axes[0, k]
+        Z = np.clip(a["region_log_rate"][k], -30, 30)
+        mesh = ax.pcolormesh(R, E, Z, shading="nearest", cmap="RdBu_r", vmin=-30, vmax=30)
+        ax.contour(R, E, a["region_log_rate"][k], levels=[0.0], colors="k", linewidths=1.5)
+        ax.contour(R, E, a["region_separable"].astype(float), levels=[0.5], colors="w", linewidths=1.5, linestyles="--")
+        ax.set_xlabel(r"integrity $\rho$")
+        ax.set_ylabel(r"noise $\varepsilon$")
+        ax.set_title(f"n = {int(nn)}: black = claimed gain 1, white dashed = $\\Delta=\\delta$")
+        ax.grid(False)
+    fig.colorbar(mesh, ax=axes[0].tolist(), label=r"claimed $\log$ gain $-\log n + n(\delta^2-\Delta^2) + \delta$")
+    paths += save_figure(fig, out_dir / "fusion_theory_region")
+    return paths
