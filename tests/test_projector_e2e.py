@@ -1,0 +1,78 @@
+"""CLI tests of sims.projector_e2e (and the figures it draws)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sims.projector_e2e import NAME, main
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "sims.projector_e2e", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_help_exits_zero():
+    r = _cli("--help")
+    assert r.returncode == 0
+    assert "--quick" in r.stdout and "--heads" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--bogus-flag"], "unrecognized arguments"),
+        (["--heads", "linear,resnet"], "unknown head 'resnet'"),
+        (["--tau", "-1"], "--tau must be in (0, inf)"),
+        (["--parts", "xval,imagenet"], "--parts must be"),
+        (["--sigma2-grid", "0,1"], "--sigma2-grid"),
+        (["--delta", "50"], "separability threshold"),
+        (["--rank-tol", "-0.1"], "--rank-tol"),
+        (["--aug-sigmas", "0.1,0.2"], "--aug-sigmas"),
+        (["--batch-size", "1"], "--batch-size"),
+        (["--device", "tpu"], "--device"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, needle):
+    out = tmp_path / "out"
+    r = _cli(*args, "--out", str(out), "--no-plot")
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0]
+    assert not out.exists()
+
+
+def test_quick_run_writes_json_npz_png_pdf(tmp_path):
+    out = tmp_path / "res"
+    assert main(["--quick", "--out", str(out), "--seed", "3"]) == 0
+    meta = json.loads((out / f"{NAME}.json").read_text())
+    assert meta["seed"] == 3 and meta["config"]["quick"] is True
+    assert set(meta["results"]) >= {"xval", "synthetic", "digits", "device"}
+    x = meta["results"]["xval"]
+    for row in x["configs"]:
+        assert 0.0 <= row["t_star_exact"] <= 1.0
+        assert all(0.0 <= t <= 1.0 for t in row["t_population"] + row["t_ntxent"])
+        assert all(e >= -1e-6 for e in row["excess_loss_population"])  # nothing beats the population minimum
+    with np.load(out / f"{NAME}.npz") as data:
+        assert "xval_t_exact" in data.files and "syn[linear@moderate]_metric_rank_tau" in data.files
+        # InfoNCE sits between the bounds of Prop. 3.1 at every recorded epoch
+        for key in ("linear@moderate", "transformer@moderate"):
+            lo, mid, hi = (data[f"syn[{key}]_metric_{k}"] for k in ("lower", "infonce", "upper"))
+            assert np.all(lo <= mid + 1e-9) and np.all(mid <= hi + 1e-9)
+    for part in ("xval", "synthetic", "digits"):
+        for ext in ("png", "pdf"):
+            assert (out / f"{NAME}_{part}.{ext}").stat().st_size > 0
+
+
+def test_seeded_runs_are_identical(tmp_path):
+    args = ["--quick", "--parts", "xval,synthetic", "--heads", "linear", "--no-plot", "--seed", "5"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    assert main(args + ["--out", str(tmp_path / "b")]) == 0
+    with np.load(tmp_path / "a" / f"{NAME}.npz") as a, np.load(tmp_path / "b" / f"{NAME}.npz") as b:
+        assert a.files == b.files
+        for k in a.files:
+            if "epoch_time_s" in k:
+                continue
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
