@@ -13,6 +13,13 @@ def test_help_exits_zero():
     assert r.returncode == 0 and "--quick" in r.stdout
 
 
+def _run(argv):
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse errors exit 2 from inside parse_args
+        return exc.code
+
+
 @pytest.mark.parametrize(
     "argv, match",
     [
@@ -25,13 +32,6 @@ def test_help_exits_zero():
         (["--integrity-shape", "2", "5", "3", "1"], "--integrity-shape"),
     ],
 )
-def _run(argv):
-    try:
-        return main(argv)
-    except SystemExit as exc:  # argparse errors exit 2 from inside parse_args
-        return exc.code
-
-
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, argv, match):
     out = tmp_path / "res"
     assert _run(argv + ["--out", str(out)]) == 2
