@@ -46,7 +46,8 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, need
 
 def test_quick_run_writes_json_npz_png_pdf(tmp_path):
     out = tmp_path / "res"
-    assert main(["--quick", "--out", str(out), "--seed", "3"]) == 0
+    # two heads keep the test short; every head is built and trained in test_every_head_trains
+    assert main(["--quick", "--heads", "linear,transformer", "--out", str(out), "--seed", "3"]) == 0
     meta = json.loads((out / f"{NAME}.json").read_text())
     assert meta["seed"] == 3 and meta["config"]["quick"] is True
     assert set(meta["results"]) >= {"xval", "synthetic", "digits", "device"}
@@ -67,7 +68,7 @@ def test_quick_run_writes_json_npz_png_pdf(tmp_path):
 
 
 def test_seeded_runs_are_identical(tmp_path):
-    args = ["--quick", "--parts", "xval,synthetic", "--heads", "linear", "--no-plot", "--seed", "5"]
+    args = ["--quick", "--parts", "xval,synthetic", "--heads", "none", "--no-plot", "--seed", "5"]
     assert main(args + ["--out", str(tmp_path / "a")]) == 0
     assert main(args + ["--out", str(tmp_path / "b")]) == 0
     with np.load(tmp_path / "a" / f"{NAME}.npz") as a, np.load(tmp_path / "b" / f"{NAME}.npz") as b:
@@ -76,3 +77,12 @@ def test_seeded_runs_are_identical(tmp_path):
             if "epoch_time_s" in k:
                 continue
             np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_every_head_trains(tmp_path):
+    out = tmp_path / "heads"
+    heads = "none,mlp,mlp+sparse,linear+sparse"
+    assert main(["--quick", "--parts", "synthetic", "--heads", heads, "--epochs", "1", "--no-plot", "--out", str(out)]) == 0
+    runs = json.loads((out / f"{NAME}.json").read_text())["results"]["synthetic"]["runs"]
+    assert set(runs) == {f"{h}@moderate" for h in heads.split(",")}
+    assert runs["mlp+sparse@moderate"]["columns_total"] == 64  # the penalised layer is the MLP's last layer
