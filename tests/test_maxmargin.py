@@ -89,7 +89,7 @@ def _kappa_bruteforce(rho, eta, delta):
     return -res.fun, a / np.hypot(a, r)
 
 
-@pytest.mark.parametrize("rho, eta, delta", [(1.0, 0.0, 0.7), (2.0, 1.5, 2.5), (0.5, -0.6, 1.2)])
+@pytest.mark.parametrize("rho, eta, delta", [(2.0, 1.5, 2.5), (0.5, -0.6, 1.2)])
 def test_scalar_reduction_matches_two_dimensional_auxiliary_problem(rho, eta, delta):
     kappa, c = _kappa_bruteforce(rho, eta, delta)
     assert asymptotic_margin(rho, eta, delta) == pytest.approx(kappa, abs=1e-7)

@@ -127,32 +127,40 @@ def classification_error(beta, mu, eta: float, gamma: float = 0.0) -> float:
 def is_separable(Z, y, *, tol: float = 1e-7) -> bool:
     """LP test of strict linear separability through the origin.
 
-    ``exists beta: y_i <z_i, beta> > 0 for all i`` iff the bounded LP
+    ``exists beta: y_i <z_i, beta> > 0 for all i`` iff the feasibility LP
+    ``y_i <z_i, w> >= 1 for all i`` (``w`` free) has a solution -- rescale
+    ``beta``.  It is solved with HiGHS (``scipy.optimize.linprog``): a
+    feasible point means separable, a certificate of infeasibility means not.
+    Where HiGHS returns neither (numerical trouble on nearly degenerate
+    instances), the bounded LP
 
     .. math::
 
-        t^* = \\max\\{t : y_i \\langle z_i, w\\rangle \\ge t \\;\\forall i,\\; \\|w\\|_\\infty \\le 1,\\; t \\le 1\\}
+        t^* = \\max\\{t : y_i \\langle z_i, w\\rangle \\ge t \\;\\forall i,\\; \\|w\\|_\\infty \\le 1,\\; t \\le 1\\},
 
-    has ``t* > 0`` (solved with HiGHS, ``scipy.optimize.linprog``).  The LP is
-    always feasible (``w = 0``) and bounded, so no infeasibility detection is
-    needed; ``t* > tol * max_i ||z_i||_1`` counts as separable (``tol`` sits
-    above HiGHS's 1e-7 feasibility tolerance on this scale).  Separability is
-    invariant under any invertible linear map of the features, so it is the
-    same for every ``W_eta``.
+    always feasible and bounded, decides: separable iff
+    ``t* > tol * max_i ||z_i||_1`` (``tol`` above HiGHS's 1e-7 feasibility
+    tolerance on this scale).  Separability is invariant under any
+    invertible linear map of the features, so it is the same for every
+    ``W_eta``.
     """
     Z, y = _check_data(Z, y)
     tol = check_scalar(tol, "tol", low=0.0, closed="neither")
     n, p = Z.shape
     X = y[:, None] * Z
+    res = linprog(np.zeros(p), A_ub=-X, b_ub=-np.ones(n), bounds=[(None, None)] * p, method="highs")
+    if res.status == 0:
+        return True
+    if res.status == 2:
+        return False
     c = np.zeros(p + 1)
     c[p] = -1.0
-    A = np.hstack([-X, np.ones((n, 1))])
     res = linprog(
         c,
-        A_ub=A,
+        A_ub=np.hstack([-X, np.ones((n, 1))]),
         b_ub=np.zeros(n),
         bounds=[(-1.0, 1.0)] * p + [(None, 1.0)],
-        method="highs",
+        method="highs-ipm",
     )
     if res.status != 0:
         raise RuntimeError(f"separability LP did not finish: {res.message}")  # pragma: no cover

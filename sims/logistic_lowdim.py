@@ -1,0 +1,194 @@
+"""Low-dimensional logistic proposition: ``python -m sims.logistic_lowdim``.
+
+Fixed ``p``, growing ``n``: fits l2-regularised logistic regression with an
+intercept on ``z = W_eta h`` for every ``eta`` in ``--etas`` and records the
+exact test error of the fit (:func:`theory.svm.classification_error`), for
+three regularisation regimes
+
+* ``const``:   ``lambda_n = a``            (``b_n = 1``; claim 1: error -> Bayes),
+* ``quarter``: ``lambda_n = a n^{1/4}``    (``b_n = n^{1/4} << sqrt(n)``; claim 1),
+* ``sqrt``:    ``lambda_n = a sqrt(n)``    (claim 2: error decreasing in eta),
+
+each with exactly balanced labels and with i.i.d. labels.  It reports the
+measured log-log rate of the mean excess error ``Err - Phi(-||mu||)`` in
+``n`` and, for ``sqrt``, the derived limit of the mean error
+``Phi(-||mu|| / sqrt(1 + 64 a^2 / ((1+eta)^4 rho)))`` with i.i.d. labels
+(``docs/maxmargin.md``).
+
+Replicates run through ``joblib.Parallel``; the seed of each is
+``SeedSequence([seed, regime, labels, n, replicate])`` (reproducible bit for
+bit, independent of ``--n-jobs``).  A rerun with the same config is served
+from the cache.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sims._common import ArgumentParser, CLIError, cli_entry, load_cached, progress, save_results
+from theory._validation import check_int, check_scalar
+
+NAME = "logistic_lowdim"
+REGIMES = ("const", "quarter", "sqrt")
+LABELS = ("balanced", "iid")
+
+__all__ = ["build_parser", "make_config", "run", "lambda_n", "main"]
+
+
+def lambda_n(regime: str, n: int, a: float) -> float:
+    """The regularisation ``lambda_n`` of each regime."""
+    exponent = {"const": 0.0, "quarter": 0.25, "sqrt": 0.5}[regime]
+    return a * float(n) ** exponent
+
+
+def build_parser() -> ArgumentParser:
+    ap = ArgumentParser(
+        prog="python -m sims.logistic_lowdim",
+        description=(
+            "Low-dimensional proposition: exact test error of l2-regularised logistic regression with "
+            "intercept on W_eta-projected 2-GMM features against eta, for lambda_n = a, a n^(1/4), "
+            "a sqrt(n), balanced and i.i.d. labels, growing n."
+        ),
+    )
+    m = ap.add_argument_group("model")
+    m.add_argument("--rho", type=float, default=1.0, help="signal strength ||mu||^2")
+    m.add_argument("--p", type=int, default=5, help="feature dimension (fixed)")
+    m.add_argument("--a", type=float, default=1.0, help="constant a in lambda_n = a b_n")
+    m.add_argument("--etas", type=float, nargs="+", default=[-0.75, -0.5, -0.25, 0.0, 0.5, 1.0, 2.0, 4.0],
+                   help="projector parameters eta > -1")
+    m.add_argument("--n", type=int, nargs="+", default=[250, 1000, 4000, 16000], help="sample sizes")
+    m.add_argument("--reps", type=int, default=100, help="replicates per (regime, labels, n)")
+    r = ap.add_argument_group("run")
+    r.add_argument("--seed", type=int, default=0, help="seed")
+    r.add_argument("--n-jobs", type=int, default=2, help="joblib workers (-1: all cores)")
+    r.add_argument("--out", type=Path, default=Path("results") / NAME, help="output folder")
+    r.add_argument("--quick", action="store_true", help="small sizes for a smoke test (seconds)")
+    r.add_argument("--force", action="store_true", help="recompute even if a cached result exists")
+    r.add_argument("--no-plot", action="store_true", help="do not draw the figures")
+    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return ap
+
+
+def make_config(args) -> dict:
+    """Validate the parsed flags (all of them, before anything is written)."""
+    if args.quick:
+        args.n, args.reps, args.etas = [100, 400], 6, [-0.5, 0.0, 1.0, 3.0]
+    rho = check_scalar(args.rho, "--rho", low=0.0, closed="neither")
+    p = check_int(args.p, "--p", low=1, high=10_000)
+    a = check_scalar(args.a, "--a", low=0.0, closed="neither")
+    etas = sorted(check_scalar(v, "--etas", low=-1.0, closed="neither") for v in args.etas)
+    ns = sorted(check_int(v, "--n", low=4, high=10**7) for v in args.n)
+    reps = check_int(args.reps, "--reps", low=1, high=1_000_000)
+    seed = check_int(args.seed, "--seed", low=0)
+    n_jobs = check_int(args.n_jobs, "--n-jobs", low=-64, high=4096)
+    if n_jobs == 0:
+        raise CLIError("--n-jobs must be a non-zero integer (-1 for all cores), got 0")
+    return {"rho": rho, "p": p, "a": a, "etas": etas, "n": ns, "reps": reps, "seed": seed,
+            "quick": bool(args.quick)}
+
+
+def _task(seed_seq, n, p, rho, balanced, etas, lam):
+    from theory.gmm import sample_gmm
+    from theory.logistic import fit_logistic_path
+
+    mu = np.zeros(p)
+    mu[0] = np.sqrt(rho)
+    rng = np.random.default_rng(seed_seq)
+    h, y = sample_gmm(n, mu, rng, balanced=balanced)
+    if np.all(y == y[0]):  # one class only (n tiny): no finite minimiser
+        return np.full(len(etas), np.nan), 0.0
+    return np.array([err for _, err in fit_logistic_path(h, y, mu, etas, lam)]), float(np.mean(y))
+
+
+def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
+    """Run the sweep; returns ``(scalars, arrays)`` for :func:`save_results`."""
+    from joblib import Parallel, delayed
+    from scipy.special import ndtr
+
+    from theory.maxmargin import bayes_error
+
+    rho, p, a, etas, ns, R, seed = (config[k] for k in ("rho", "p", "a", "etas", "n", "reps", "seed"))
+    etas = np.array(etas)
+    tasks = [(g, l, j, r) for g in range(len(REGIMES)) for l in range(len(LABELS))
+             for j in range(len(ns)) for r in range(R)]
+    err = np.full((len(REGIMES), len(LABELS), len(ns), R, etas.size), np.nan)
+    ybar = np.zeros((len(REGIMES), len(LABELS), len(ns), R))
+    par = Parallel(n_jobs=n_jobs, return_as="generator", batch_size=8)
+    jobs = (
+        delayed(_task)(np.random.SeedSequence([seed, g, l, ns[j], r]), ns[j], p, rho, LABELS[l] == "balanced",
+                       etas, lambda_n(REGIMES[g], ns[j], a))
+        for g, l, j, r in tasks
+    )
+    for (g, l, j, r), (e, yb) in zip(tasks, progress(par(jobs), total=len(tasks), desc="logistic fits",
+                                                       disable=not show_progress)):
+        err[g, l, j, r], ybar[g, l, j, r] = e, yb
+    bayes = bayes_error(rho)
+    excess = err - bayes
+    mean_excess = np.nanmean(excess, axis=3)  # (regime, labels, n, eta)
+    logn = np.log(np.array(ns, dtype=float))
+    slopes = np.full(mean_excess.shape[:2] + (etas.size,), np.nan)
+    if len(ns) >= 2:
+        x = logn - logn.mean()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            slopes = np.einsum("n,glne->gle", x / np.sum(x * x), np.log(mean_excess))
+    eta_grid = np.linspace(max(-0.95, etas.min()), etas.max(), 200)
+    limit_sqrt_iid = ndtr(-np.sqrt(rho) / np.sqrt(1.0 + 64.0 * a**2 / ((1.0 + eta_grid) ** 4 * rho)))
+    scalars = {
+        "bayes_error": bayes,
+        "rate_slopes": {f"{REGIMES[g]}/{LABELS[l]}": slopes[g, l].tolist()
+                        for g in range(len(REGIMES)) for l in range(len(LABELS))},
+        "mean_error_decreasing_in_eta_largest_n": {
+            f"{REGIMES[g]}/{LABELS[l]}": bool(np.all(np.diff(np.nanmean(err[g, l, -1], axis=0)) < 0))
+            for g in range(len(REGIMES)) for l in range(len(LABELS))
+        },
+    }
+    arrays = {
+        "etas": etas,
+        "n": np.array(ns),
+        "err": err,
+        "ybar": ybar,
+        "bayes_error": np.array(bayes),
+        "rate_slopes": slopes,
+        "eta_grid": eta_grid,
+        "limit_mean_err_sqrt_iid": limit_sqrt_iid,
+        "lambda": np.array([[lambda_n(g, n, a) for n in ns] for g in REGIMES]),
+    }
+    return scalars, arrays
+
+
+def _main(argv=None):
+    args = build_parser().parse_args(argv)
+    config = make_config(args)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} exists and is not a directory")
+    figs = [out / f"{stem}.{ext}" for stem in ("logistic_lowdim_error", "logistic_lowdim_rate")
+            for ext in ("png", "pdf")]
+    if not args.force and load_cached(out, NAME, config) is not None:
+        if args.no_plot or all(f.exists() for f in figs):
+            print(f"cached result for this config in {out} (use --force to recompute)")
+            return 0
+    else:
+        t0 = time.perf_counter()
+        scalars, arrays = run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress)
+        elapsed = time.perf_counter() - t0
+        save_results(out, NAME, config, config["seed"], scalars, arrays, elapsed_s=elapsed,
+                     extra={"n_jobs": args.n_jobs})
+        print(f"logistic sweep (n={config['n']}, reps={config['reps']}) in {elapsed:.1f} s -> {out}")
+        for k, v in scalars.items():
+            print(f"  {k}: {v}")
+    if not args.no_plot:
+        from figures.logistic_lowdim import plot
+
+        for path in plot(out):
+            print(f"  wrote {path}")
+    return 0
+
+
+main = cli_entry(_main, "sims.logistic_lowdim")
+
+if __name__ == "__main__":
+    raise SystemExit(main())
