@@ -126,6 +126,8 @@ def test_error_is_non_increasing_in_eta(rho, frac, e1, e2):
     delta = frac * separability_threshold(rho)
     err_lo, err_hi = asymptotic_error(rho, [lo, hi], delta)
     assert err_hi <= err_lo + 1e-13
+    k_lo, k_hi = asymptotic_margin(rho, [lo, hi], delta)
+    assert k_hi >= k_lo - 1e-13  # the norm constraint relaxes as q_eta grows
     if hi - lo > 0.05:
         assert err_hi < err_lo  # strictly
 
