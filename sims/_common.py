@@ -45,6 +45,10 @@ __all__ = [
     "resolve_device",
     "progress",
     "to_jsonable",
+    "add_run_arguments",
+    "check_n_jobs",
+    "check_out_dir",
+    "cached_run",
 ]
 
 
@@ -267,3 +271,92 @@ def progress(iterable: Iterable | None = None, *, disable: bool | None = None, *
     from tqdm.auto import tqdm
 
     return tqdm(iterable, disable=disable, file=sys.stderr, dynamic_ncols=True, **kwargs)
+
+
+# ------------------------------------------------------------ CLI skeleton
+
+
+def add_run_arguments(
+    ap: argparse.ArgumentParser,
+    name: str,
+    *,
+    n_jobs: bool = True,
+    device: bool = False,
+    seed_help: str = "seed (every random draw derives from it)",
+) -> argparse._ArgumentGroup:
+    """Add the flags every simulation shares to a ``run`` argument group.
+
+    ``--seed``, ``--out`` (default ``results/<name>``), ``--quick``,
+    ``--force``, ``--no-plot``, ``--no-progress``, and optionally
+    ``--n-jobs`` (joblib workers) and ``--device`` (auto | cpu | cuda[:k]).
+    """
+    r = ap.add_argument_group("run")
+    r.add_argument("--seed", type=int, default=0, help=seed_help)
+    if n_jobs:
+        r.add_argument("--n-jobs", type=int, default=2, help="joblib workers (-1: all cores)")
+    if device:
+        r.add_argument("--device", default="auto", help="auto | cpu | cuda[:k]")
+    r.add_argument("--out", type=Path, default=Path("results") / name, help="output folder")
+    r.add_argument("--quick", action="store_true", help="small sizes for a smoke test")
+    r.add_argument("--force", action="store_true", help="recompute even if a cached result exists")
+    r.add_argument("--no-plot", action="store_true", help="do not draw the figures")
+    r.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    return r
+
+
+def check_n_jobs(value: Any, name: str = "--n-jobs") -> int:
+    """Validate a joblib worker count: a non-zero integer (-1 means all cores)."""
+    from theory._validation import check_int
+
+    n = check_int(value, name, low=-64, high=4096)
+    if n == 0:
+        raise CLIError(f"{name} must be a non-zero integer (-1 for all cores), got 0")
+    return n
+
+
+def check_out_dir(out: str | os.PathLike) -> Path:
+    """``--out`` must be a folder (created later, only when results are written)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} exists and is not a directory")
+    return out
+
+
+def cached_run(
+    out: str | os.PathLike,
+    name: str,
+    config: Mapping[str, Any],
+    compute: Callable[[], tuple[Mapping[str, Any], Mapping[str, np.ndarray]]],
+    *,
+    plot: Callable[[Path], Iterable[Path]] | None = None,
+    figure_stems: Iterable[str] = (),
+    force: bool = False,
+    describe: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> int:
+    """The compute -> save -> plot skeleton shared by every simulation.
+
+    If a complete result for ``config`` already exists in ``out`` (and its
+    figures, unless ``plot`` is None) nothing is recomputed.  Otherwise
+    ``compute()`` returns ``(scalars, arrays)``, which are written atomically
+    with :func:`save_results` together with the config, seed and wall time.
+    Then ``plot(out)`` draws the figures from the saved files.
+    """
+    out = check_out_dir(out)
+    figs = [out / f"{stem}.{ext}" for stem in figure_stems for ext in ("png", "pdf")]
+    if not force and load_cached(out, name, config) is not None and (plot is None or all(f.exists() for f in figs)):
+        print(f"cached result for this config in {out} (use --force to recompute)")
+        return 0
+    if force or load_cached(out, name, config) is None:
+        t0 = time.perf_counter()
+        scalars, arrays = compute()
+        elapsed = time.perf_counter() - t0
+        save_results(out, name, config, config.get("seed"), scalars, arrays, elapsed_s=elapsed, extra=extra)
+        print(f"{describe or name} in {elapsed:.1f} s -> {out}")
+        for key, value in scalars.items():
+            if isinstance(value, (int, float, str, bool)) or value is None:
+                print(f"  {key}: {value}")
+    if plot is not None:
+        for path in plot(out):
+            print(f"  wrote {path}")
+    return 0

@@ -59,3 +59,42 @@ def test_parser_error_is_one_line(capsys):
         p.parse_args(["--n", "x"])
     assert exc.value.code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_cached_run_computes_once_and_plots_from_saved_files(tmp_path, capsys):
+    from sims._common import cached_run
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"v": 1.0}, {"a": np.arange(3)}
+
+    def plot(out):
+        meta, arrays = load_results(out, "s")
+        path = out / "fig.png"
+        path.write_bytes(bytes(arrays["a"].tolist()))
+        (out / "fig.pdf").write_bytes(b"%PDF")
+        return [path]
+
+    cfg = {"seed": 4, "n": 3}
+    assert cached_run(tmp_path, "s", cfg, compute, plot=plot, figure_stems=["fig"]) == 0
+    assert cached_run(tmp_path, "s", cfg, compute, plot=plot, figure_stems=["fig"]) == 0
+    assert len(calls) == 1
+    (tmp_path / "fig.png").unlink()  # a missing figure is redrawn without recomputing
+    cached_run(tmp_path, "s", cfg, compute, plot=plot, figure_stems=["fig"])
+    assert len(calls) == 1 and (tmp_path / "fig.png").exists()
+    cached_run(tmp_path, "s", cfg, compute, plot=plot, figure_stems=["fig"], force=True)
+    assert len(calls) == 2
+    assert json.loads((tmp_path / "s.json").read_text())["seed"] == 4
+
+
+def test_check_out_dir_rejects_a_file(tmp_path):
+    from sims._common import check_n_jobs, check_out_dir
+
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(CLIError, match="not a directory"):
+        check_out_dir(f)
+    with pytest.raises(CLIError, match="--n-jobs must be a non-zero"):
+        check_n_jobs(0)
