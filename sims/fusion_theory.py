@@ -27,11 +27,19 @@ A rerun with the same config is served from ``<out>/fusion_theory.json`` /
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
-from sims._common import ArgumentParser, CLIError, cli_entry, load_cached, progress, save_results
+from sims._common import (
+    ArgumentParser,
+    CLIError,
+    add_run_arguments,
+    cached_run,
+    check_n_jobs,
+    check_out_dir,
+    cli_entry,
+    progress,
+)
 from theory._validation import check_int, check_scalar
 
 NAME = "fusion_theory"
@@ -65,14 +73,7 @@ def build_parser() -> ArgumentParser:
     i = ap.add_argument_group("integrity")
     i.add_argument("--n-integrity", type=int, default=30, help="random instances for greedy vs convex integrity")
     i.add_argument("--integrity-shape", type=int, nargs=4, default=[15, 6, 3, 2], metavar=("n", "m", "K", "r"), help="instance shape")
-    r = ap.add_argument_group("run")
-    r.add_argument("--seed", type=int, default=0, help="master seed (every draw derives from it)")
-    r.add_argument("--n-jobs", type=int, default=2, help="joblib workers (-1: all cores)")
-    r.add_argument("--out", type=Path, default=Path("results") / NAME, help="output folder")
-    r.add_argument("--quick", action="store_true", help="small run for a smoke test (seconds)")
-    r.add_argument("--force", action="store_true", help="recompute even if a cached result exists")
-    r.add_argument("--no-plot", action="store_true", help="do not draw the figures")
-    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_run_arguments(ap, NAME, seed_help="master seed (every draw derives from it)")
     return ap
 
 
@@ -100,9 +101,7 @@ def make_config(args) -> dict:
     if Ki < 2 or ni < Ki or (Ki - 1) * ri >= mi or ri > mi:
         raise CLIError(f"--integrity-shape must have K >= 2, n >= K and (K - 1) r < m, got {args.integrity_shape}")
     seed = check_int(args.seed, "--seed", low=0)
-    n_jobs = check_int(args.n_jobs, "--n-jobs", low=-64, high=4096)
-    if n_jobs == 0:
-        raise CLIError("--n-jobs must be a non-zero integer (-1 for all cores), got 0")
+    check_n_jobs(args.n_jobs)
     return {
         "n": n, "m": m, "K": K, "r": r, "cone_angle": cone, "eps": eps, "layers": L, "scale": scale,
         "reps": reps, "n_integrity": n_int, "integrity_shape": [ni, mi, Ki, ri], "seed": seed,
@@ -268,28 +267,22 @@ FIGURE_STEMS = ("fusion_theory_sharpness", "fusion_theory_attention", "fusion_th
 def _main(argv=None):
     args = build_parser().parse_args(argv)
     config = make_config(args)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"--out {out} exists and is not a directory")
-    figs = [out / f"{stem}.{ext}" for stem in FIGURE_STEMS for ext in ("png", "pdf")]
-    if not args.force and load_cached(out, NAME, config) is not None:
-        if args.no_plot or all(f.exists() for f in figs):
-            print(f"cached result for this config in {out} (use --force to recompute)")
-            return 0
-    else:
-        t0 = time.perf_counter()
-        scalars, arrays = run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress)
-        elapsed = time.perf_counter() - t0
-        save_results(out, NAME, config, config["seed"], scalars, arrays, elapsed_s=elapsed, extra={"n_jobs": args.n_jobs})
-        print(f"fusion theory (n={config['n']}, L={config['layers']}, eps={config['eps']}) in {elapsed:.1f} s -> {out}")
-        for k, v in scalars.items():
-            print(f"  {k}: {v}")
-    if not args.no_plot:
-        from figures.fusion_theory import plot
+    check_out_dir(args.out)
 
-        for path in plot(out):
-            print(f"  wrote {path}")
-    return 0
+    def plot(out):
+        from figures.fusion_theory import plot as plot_results
+
+        return plot_results(out)
+
+    return cached_run(
+        args.out, NAME, config,
+        lambda: run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress),
+        plot=None if args.no_plot else plot,
+        figure_stems=FIGURE_STEMS,
+        force=args.force,
+        describe=f"fusion theory (n={config['n']}, L={config['layers']}, eps={config['eps']})",
+        extra={"n_jobs": args.n_jobs},
+    )
 
 
 main = cli_entry(_main, "sims.fusion_theory")
