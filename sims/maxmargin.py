@@ -18,13 +18,20 @@ the same config is served from ``<out>/maxmargin.json`` / ``.npz``.
 
 from __future__ import annotations
 
-import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-from sims._common import ArgumentParser, CLIError, cli_entry, load_cached, progress, save_results
+from sims._common import (
+    ArgumentParser,
+    CLIError,
+    add_run_arguments,
+    cached_run,
+    check_n_jobs,
+    check_out_dir,
+    cli_entry,
+    progress,
+)
 from theory._validation import check_int, check_scalar
 
 NAME = "maxmargin"
@@ -53,14 +60,7 @@ def build_parser() -> ArgumentParser:
     s.add_argument("--sep-p", type=int, nargs="+", default=[50, 100, 200], help="dimensions of the separability curves")
     s.add_argument("--sep-n-delta", type=int, default=12, help="delta values in [0.5, 1.5] delta*")
     s.add_argument("--sep-reps", type=int, default=20, help="replicates per (p, delta)")
-    r = ap.add_argument_group("run")
-    r.add_argument("--seed", type=int, default=0, help="seed")
-    r.add_argument("--n-jobs", type=int, default=2, help="joblib workers (-1: all cores)")
-    r.add_argument("--out", type=Path, default=Path("results") / NAME, help="output folder")
-    r.add_argument("--quick", action="store_true", help="small sizes for a smoke test (seconds)")
-    r.add_argument("--force", action="store_true", help="recompute even if a cached result exists")
-    r.add_argument("--no-plot", action="store_true", help="do not draw the figures")
-    r.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    add_run_arguments(ap, NAME)
     return ap
 
 
@@ -82,9 +82,7 @@ def make_config(args) -> dict:
     sep_n_delta = check_int(args.sep_n_delta, "--sep-n-delta", low=2, high=1000)
     sep_reps = check_int(args.sep_reps, "--sep-reps", low=1, high=100_000)
     seed = check_int(args.seed, "--seed", low=0)
-    n_jobs = check_int(args.n_jobs, "--n-jobs", low=-64, high=4096)
-    if n_jobs == 0:
-        raise CLIError("--n-jobs must be a non-zero integer (-1 for all cores), got 0")
+    check_n_jobs(args.n_jobs)
     for rho in rhos:
         dstar = separability_threshold(rho)
         for d in deltas:
@@ -237,30 +235,22 @@ def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
 def _main(argv=None):
     args = build_parser().parse_args(argv)
     config = make_config(args)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"--out {out} exists and is not a directory")
-    figs = [out / f"{stem}.{ext}" for stem in ("maxmargin_error", "maxmargin_margin", "maxmargin_separability")
-            for ext in ("png", "pdf")]
-    if not args.force and load_cached(out, NAME, config) is not None:
-        if args.no_plot or all(f.exists() for f in figs):
-            print(f"cached result for this config in {out} (use --force to recompute)")
-            return 0
-    else:
-        t0 = time.perf_counter()
-        scalars, arrays = run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress)
-        elapsed = time.perf_counter() - t0
-        save_results(out, NAME, config, config["seed"], scalars, arrays, elapsed_s=elapsed,
-                     extra={"n_jobs": args.n_jobs})
-        print(f"max-margin sweep (p={config['p']}, reps={config['reps']}) in {elapsed:.1f} s -> {out}")
-        for k, v in scalars.items():
-            print(f"  {k}: {v}")
-    if not args.no_plot:
-        from figures.maxmargin import plot
+    check_out_dir(args.out)
 
-        for path in plot(out):
-            print(f"  wrote {path}")
-    return 0
+    def plot(out):
+        from figures.maxmargin import plot as plot_results
+
+        return plot_results(out)
+
+    return cached_run(
+        args.out, NAME, config,
+        lambda: run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress),
+        plot=None if args.no_plot else plot,
+        figure_stems=('maxmargin_error', 'maxmargin_margin', 'maxmargin_separability'),
+        force=args.force,
+        describe=f"max-margin sweep (p={config['p']}, reps={config['reps']})",
+        extra={"n_jobs": args.n_jobs},
+    )
 
 
 main = cli_entry(_main, "sims.maxmargin")
