@@ -52,8 +52,8 @@ Outputs ``results/projector_e2e/projector_e2e.{json,npz}`` and, unless
 from __future__ import annotations
 
 import math
+import os
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,11 +61,12 @@ import numpy as np
 from sims._common import (
     ArgumentParser,
     CLIError,
+    add_run_arguments,
+    cached_run,
+    check_out_dir,
     cli_entry,
-    load_cached,
     progress,
     resolve_device,
-    save_results,
 )
 
 NAME = "projector_e2e"
@@ -100,12 +101,7 @@ def build_parser() -> ArgumentParser:
         ),
     )
     p.add_argument("--parts", default="xval,synthetic,digits", help=f"comma-separated subset of {','.join(PARTS)}")
-    p.add_argument("--quick", action="store_true", help="tiny run (seconds): fewer steps, epochs, configs")
-    p.add_argument("--seed", type=int, default=0, help="master seed (every run is reproducible bit for bit)")
-    p.add_argument("--out", default=f"results/{NAME}", help="output directory")
-    p.add_argument("--no-plot", action="store_true", help="do not draw the figures")
-    p.add_argument("--force", action="store_true", help="recompute even if a cached result with this config exists")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:k]")
+    add_run_arguments(p, NAME, n_jobs=False, device=True, seed_help="master seed (every run is reproducible bit for bit)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest for these small models on a shared CPU)")
     g = p.add_argument_group("cross-validation on GMM features (xval)")
     g.add_argument("--p", type=int, default=32, help="feature dimension p")
@@ -585,7 +581,6 @@ def _simclr_run(variant: str, data: dict, cfg: dict, *, backbone, augment, epoch
 
 def run_synthetic(cfg: dict, device) -> tuple[dict, dict]:
     """SimCLR on the latent-GMM data through a fixed nonlinear map, all heads + the augmentation sweep."""
-    import torch
     from torch import nn
 
     from theory.augmentations import gaussian_noise
@@ -674,19 +669,22 @@ def run(cfg: dict) -> tuple[dict, dict]:
 def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = make_config(args)
-    out = Path(args.out)
-    cached = None if args.force else load_cached(out, NAME, cfg)
-    if cached is None:
-        t0 = time.perf_counter()
-        results, arrays = run(cfg)
-        save_results(out, NAME, cfg, cfg["seed"], results, arrays, elapsed_s=time.perf_counter() - t0)
-    if not args.no_plot:
-        from figures.projector_e2e import plot
+    check_out_dir(args.out)
+    if args.no_progress:
+        os.environ["TQDM_DISABLE"] = "1"
 
-        for path in plot(out):
-            print(path)
-    print(out / f"{NAME}.json")
-    return 0
+    def plot(out):
+        from figures.projector_e2e import plot as plot_results
+
+        return plot_results(out)
+
+    return cached_run(
+        args.out, NAME, cfg, lambda: run(cfg),
+        plot=None if args.no_plot else plot,
+        figure_stems=[f"{NAME}_{part}" for part in cfg["parts"]],
+        force=args.force,
+        describe=f"projector end-to-end runs ({','.join(cfg['parts'])})",
+    )
 
 
 main = cli_entry(_main, f"sims.{NAME}")
