@@ -4,7 +4,9 @@ For batch sizes 256 and 1024 (the transformer head sees ONE sequence of
 that length), times a forward+backward pass of
 
 * ``mlp``          — the FFN head, width matched to the transformer's parameter count,
-* ``transformer``  — :class:`theory.heads.TransformerHead` (explicit attention, maps recordable),
+* ``transformer``  — :class:`theory.heads.TransformerHead` (fused attention, no maps),
+* ``tf+maps``      — the same head called with ``return_attention=True`` (explicit softmax, the
+  ``L x L`` maps kept): the naive path,
 * ``torch-encoder``— the same architecture built from ``torch.nn.TransformerEncoderLayer``
   (fused kernels, no maps): the naive-vs-library reference for our attention,
 * ``linear``       — a linear head,
@@ -38,7 +40,7 @@ class TorchEncoderHead(nn.Module):
 
     def __init__(self, in_dim, out_dim, width, n_layers, n_heads, norm):
         super().__init__()
-        self.input = nn.Linear(in_dim, width)
+        self.input = nn.Identity() if in_dim == width else nn.Linear(in_dim, width)
         layer = nn.TransformerEncoderLayer(
             width, n_heads, 4 * width, dropout=0.0, activation="gelu", batch_first=True, norm_first=(norm == "pre")
         )
@@ -57,8 +59,21 @@ def heads():
         "linear": make_head("linear", IN_DIM, OUT_DIM, seed=0),
         "mlp": make_head("mlp", IN_DIM, OUT_DIM, seed=0, hidden_dim=hidden, n_layers=3, activation="gelu"),
         "transformer": make_head("transformer", IN_DIM, OUT_DIM, seed=0, **TF),
+        "tf+maps": WithMaps(make_head("transformer", IN_DIM, OUT_DIM, seed=0, **TF)),
         "torch-encoder": TorchEncoderHead(IN_DIM, OUT_DIM, **TF),
     }
+
+
+class WithMaps(nn.Module):
+    """Call the transformer head with ``return_attention=True`` (explicit attention)."""
+
+    def __init__(self, head):
+        super().__init__()
+        self.head = head
+
+    def forward(self, x):
+        z, maps = self.head(x, return_attention=True)
+        return z + 0.0 * maps.sum()
 
 
 def saved_bytes(head, x) -> int:

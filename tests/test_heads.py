@@ -92,6 +92,14 @@ def test_transformer_matches_torch_encoder_layers(norm):
     torch.testing.assert_close(z, t[0], rtol=1e-10, atol=1e-12)
 
 
+@given(seed=st.integers(0, 2**16), L=st.integers(1, 12), norm=st.sampled_from(["pre", "post"]))
+def test_fused_and_explicit_attention_paths_agree(seed, L, norm):
+    """head(x) uses torch's fused attention, head(x, return_attention=True) the explicit softmax."""
+    head = _transformer(seed, norm=norm)
+    x = torch.randn(L, 6, generator=torch.Generator().manual_seed(seed), dtype=DT)
+    torch.testing.assert_close(head(x), head(x, return_attention=True)[0], rtol=1e-10, atol=1e-12)
+
+
 def test_batched_sequences_equal_separate_calls():
     head = _transformer(5)
     x = torch.randn(3, 4, 6, generator=torch.Generator().manual_seed(1), dtype=DT)

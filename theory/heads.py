@@ -205,8 +205,14 @@ class MultiHeadSelfAttention(nn.Module):
         self.qkv = nn.Linear(self.width, 3 * self.width, bias=bias)
         self.out = nn.Linear(self.width, self.width, bias=bias)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return ``(output, attention)``; ``attention`` has shape ``(..., n_heads, L, L)``."""
+    def forward(self, x: torch.Tensor, need_weights: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Return ``(output, attention)``; ``attention`` has shape ``(..., n_heads, L, L)``.
+
+        With ``need_weights=False`` the same quantity is computed by
+        ``torch.nn.functional.scaled_dot_product_attention`` (fused kernels,
+        no ``L x L`` matrix kept for the backward pass) and ``attention`` is
+        ``None``; the two paths agree to rounding (tested).
+        """
         *lead, L, _ = x.shape
         q, k, v = self.qkv(x).chunk(3, dim=-1)
 
@@ -214,6 +220,11 @@ class MultiHeadSelfAttention(nn.Module):
             return t.reshape(*lead, L, self.n_heads, self.d_k).transpose(-3, -2)
 
         q, k, v = split(q), split(k), split(v)
+        if not need_weights:
+            # 4-d inputs select torch's fused (flash) CPU kernel; 3-d ones fall back to the math path
+            q4, k4, v4 = (t.reshape(-1, self.n_heads, L, self.d_k) for t in (q, k, v))
+            heads = F.scaled_dot_product_attention(q4, k4, v4).reshape(*lead, self.n_heads, L, self.d_k)
+            return self.out(heads.transpose(-3, -2).reshape(*lead, L, self.width)), None
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_k)
         attention = torch.softmax(scores, dim=-1)
         heads = attention @ v  # (..., h, L, d_k)
@@ -249,13 +260,13 @@ class TransformerBlock(nn.Module):
         self.ffn = nn.Sequential(nn.Linear(width, ffn_dim), nn.GELU(), nn.Linear(ffn_dim, width))
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, need_weights: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.norm == "pre":
-            a, attention = self.attn(self.ln1(x))
+            a, attention = self.attn(self.ln1(x), need_weights)
             x = x + self.drop(a)
             x = x + self.drop(self.ffn(self.ln2(x)))
         else:
-            a, attention = self.attn(x)
+            a, attention = self.attn(x, need_weights)
             x = self.ln1(x + self.drop(a))
             x = self.ln2(x + self.drop(self.ffn(x)))
         return x, attention
@@ -335,7 +346,7 @@ class TransformerHead(nn.Module):
         t = self.input(x)
         maps = []
         for block in self.blocks:
-            t, attention = block(t)
+            t, attention = block(t, return_attention)
             if return_attention:
                 maps.append(attention)
         z = self.output(self.final_norm(t))
