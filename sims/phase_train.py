@@ -23,7 +23,7 @@ from theory._validation import check_int, check_scalar
 
 NAME = "phase_train"
 
-__all__ = ["build_parser", "make_config", "empirical_loss", "train_projector", "run", "main"]
+__all__ = ["build_parser", "make_config", "train_projector", "run", "main"]
 
 
 def build_parser() -> ArgumentParser:
@@ -74,30 +74,14 @@ def make_config(args) -> dict:
     }
 
 
-def empirical_loss(W, h1, h2, h_neg, tau: float):
-    """Finite-batch analogue of ``C(W)`` (torch, differentiable).
-
-    ``(1/2tau) mean||z1 - z2||^2 / N_hat + log mean_{i,j} exp(-||z1_i - zn_j||^2 / (2 tau N_hat))``
-    with ``N_hat = sqrt(mean||z1||^2 mean||zn||^2)``; the pairs ``(i, j)`` run
-    over all first views and independent negatives of the batch.
-    """
-    import torch
-
-    z1, z2, zn = h1 @ W.T, h2 @ W.T, h_neg @ W.T
-    N = torch.sqrt((z1 * z1).sum(1).mean() * (zn * zn).sum(1).mean())
-    align = ((z1 - z2) ** 2).sum(1).mean() / (2 * tau * N)
-    d2 = torch.cdist(z1, zn).pow(2)
-    x = -d2 / (2 * tau * N)
-    return align + torch.logsumexp(x.flatten(), 0) - math.log(x.numel())
-
-
 def train_projector(mu, sigma2: float, tau: float, *, steps: int = 600, batch: int = 512, lr: float = 0.02,
                     seed: int = 0, device="cpu") -> dict:
-    """Adam on :func:`empirical_loss` with fresh GMM batches; returns the learned ``W`` and its expansion measure."""
+    """Adam on :func:`theory.population_loss.empirical_loss` with fresh GMM batches; returns the learned ``W`` and its expansion measure."""
     import torch
 
     from theory.gmm import augment_torch, sample_gmm_torch
     from theory.phase import expansion_measure
+    from theory.population_loss import empirical_loss
 
     device = torch.device(device)
     gen = torch.Generator(device=device).manual_seed(int(seed))

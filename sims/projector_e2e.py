@@ -234,6 +234,7 @@ def _train_gmm_projectors(loss: str, sigma2: np.ndarray, tau: np.ndarray, cfg: d
     import torch
 
     from theory.ntxent import nt_xent
+    from theory.population_loss import empirical_loss
 
     p, B, steps, rho = cfg["p"], cfg["xval_batch"], cfg["xval_steps"], cfg["rho"]
     R = sigma2.size
@@ -268,7 +269,7 @@ def _train_gmm_projectors(loss: str, sigma2: np.ndarray, tau: np.ndarray, cfg: d
         if loss == "population":
             hneg = sign((R, B))[..., None] * mu + torch.randn(R, B, p, generator=g, dtype=dt, device=device)
             hn = hneg + sd * torch.randn(R, B, p, generator=g, dtype=dt, device=device)
-            total = _population_plugin_loss(W, h1, h2, hn, torch.as_tensor(tau, dtype=dt, device=device)).sum()
+            total = empirical_loss(W, h1, h2, hn, torch.as_tensor(tau, dtype=dt, device=device)).sum()
         else:
             z1, z2 = h1 @ W.transpose(1, 2), h2 @ W.transpose(1, 2)
             total = sum(nt_xent(z1[r], z2[r], float(tau[r])) for r in range(R))
@@ -276,34 +277,6 @@ def _train_gmm_projectors(loss: str, sigma2: np.ndarray, tau: np.ndarray, cfg: d
         total.backward()
         opt.step()
     return W.detach().cpu().numpy(), np.array(traj).T, np.array(steps_rec)
-
-
-def _population_plugin_loss(W, h1, h2, hn, tau):
-    """Mini-batch plug-in estimate of the poster's ``C(W)`` for R stacked projectors.
-
-    ``W`` (R, k, p); views ``h1, h2`` and independent negatives ``hn`` (R, B, p);
-    ``tau`` (R,).  Every expectation of ``C`` becomes a batch mean (both
-    normalisers ``E||W h||^2`` included); the ``log E exp`` runs over all
-    ``B^2`` pairs ``(h1_i, hn_j)``.  Its minimiser converges to the population
-    one as ``B`` grows (the log of a batch mean is biased by ``O(1/B)``).
-    Returns the (R,) losses.
-    """
-    import torch
-
-    z1, z2, zn = h1 @ W.transpose(1, 2), h2 @ W.transpose(1, 2), hn @ W.transpose(1, 2)
-    norm = torch.sqrt((z1 * z1).sum(-1).mean(-1) * (zn * zn).sum(-1).mean(-1))
-    scale = 2.0 * tau * norm
-    align = ((z1 - z2) ** 2).sum(-1).mean(-1) / scale
-    x = -(torch.cdist(z1, zn) ** 2) / scale[:, None, None]
-    B = h1.shape[1]
-    return align + torch.logsumexp(x.reshape(x.shape[0], -1), dim=-1) - 2.0 * math.log(B)
-
-
-def _eta_of_t(t: float, p: int) -> float:
-    """``eta`` of the ``W_eta`` family whose expansion measure is ``t``: ``1 + eta = sqrt(t (p-1) / (1-t))``."""
-    if t >= 1.0:
-        return math.inf
-    return math.sqrt(max(t, 0.0) * (p - 1) / (1.0 - t)) - 1.0
 
 
 def _downstream_error(W: np.ndarray, mu: np.ndarray, n: int, reps: int, rng: np.random.Generator):
@@ -337,6 +310,7 @@ def _downstream_error(W: np.ndarray, mu: np.ndarray, n: int, reps: int, rng: np.
 def run_xval(cfg: dict, device) -> tuple[dict, dict]:
     """The cross-validation part: learned vs population-minimiser expansion measure, and downstream error."""
     from theory.maxmargin import asymptotic_error, bayes_error, separability_threshold
+    from theory.phase import eta_from_expansion_measure
     from theory.phase import expansion_measure, tau_star
     from theory.population_loss import first_order_expansion_measure, minimize_population_loss, population_loss
 
@@ -379,12 +353,12 @@ def run_xval(cfg: dict, device) -> tuple[dict, dict]:
     for c in progress(range(C), desc="xval downstream", disable=None):
         m, se, _ = _downstream_error(pops[c].W, mu, n, reps, rng)
         err_pop[c] = (m, se)
-        pred_pop[c] = float(asymptotic_error(rho, _eta_of_t(t_exact[c], p), cfg["delta"]))
+        pred_pop[c] = float(asymptotic_error(rho, eta_from_expansion_measure(min(max(t_exact[c], 0.0), 1.0), p), cfg["delta"]))
         for k in XVAL_LOSSES:
             for s in range(S):
                 m, se, _ = _downstream_error(learned[k][c, s], mu, n, reps, rng)
                 err[k][c, s] = (m, se)
-                pred[k][c, s] = float(asymptotic_error(rho, _eta_of_t(arrays[f"xval_t_{k}"][c, s], p), cfg["delta"]))
+                pred[k][c, s] = float(asymptotic_error(rho, eta_from_expansion_measure(min(max(arrays[f"xval_t_{k}"][c, s], 0.0), 1.0), p), cfg["delta"]))
     m_id, se_id, _ = _downstream_error(np.eye(p), mu, n, reps, rng)
     eta_grid = np.concatenate([np.linspace(-0.95, 0, 20), np.geomspace(0.05, 200, 60)])
     t_grid = ((1 + eta_grid) ** 2) / ((1 + eta_grid) ** 2 + p - 1)

@@ -66,3 +66,24 @@ def test_w_eta_acts_on_mu_only(eta, seed):
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@given(eta=st.floats(-0.999, 1e3), p=st.integers(2, 200))
+def test_eta_from_expansion_measure_inverts_w_eta(eta, p):
+    from theory.phase import eta_from_expansion_measure
+
+    mu = np.zeros(p)
+    mu[0] = 1.3
+    t = expansion_measure(w_eta(mu, eta), mu)
+    assert eta_from_expansion_measure(t, p) == pytest.approx(eta, rel=1e-6, abs=1e-6)
+
+
+def test_eta_from_expansion_measure_end_points_and_bad_input():
+    from theory.phase import eta_from_expansion_measure
+
+    assert eta_from_expansion_measure(1.0, 5) == np.inf
+    assert eta_from_expansion_measure(0.0, 5) == -1.0
+    with pytest.raises(ValueError, match="t must be in"):
+        eta_from_expansion_measure(1.5, 5)
+    with pytest.raises(ValueError, match="p must be"):
+        eta_from_expansion_measure(0.5, 1)

@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from sims.phase_train import empirical_loss, main, train_projector
+from sims.phase_train import main, train_projector
+from theory.population_loss import empirical_loss
 from theory.population_loss import minimize_population_loss, population_loss
 
 

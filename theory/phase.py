@@ -10,7 +10,7 @@ import numpy as np
 
 from theory._validation import check_matrix, check_scalar, check_vector
 
-__all__ = ["tau_star", "regime", "expansion_measure", "w_eta"]
+__all__ = ["tau_star", "regime", "expansion_measure", "w_eta", "eta_from_expansion_measure"]
 
 
 def tau_star(sigma2, rho):
@@ -79,3 +79,28 @@ def w_eta(mu, eta: float) -> np.ndarray:
     mu = check_vector(mu, "mu", nonzero=True)
     eta = check_scalar(eta, "eta", low=-1.0, closed="neither")
     return np.eye(mu.size) + eta * np.outer(mu, mu) / float(mu @ mu)
+
+
+def eta_from_expansion_measure(t, p: int):
+    """The ``eta`` whose ``W_eta`` (in dimension ``p``) has expansion measure ``t``.
+
+    For ``W_eta`` the expansion measure is
+    ``(1 + eta)^2 / ((1 + eta)^2 + p - 1)``, an increasing bijection from
+    ``(-1, inf)`` onto ``(0, 1)``; its inverse is
+
+    .. math::
+
+        1 + \\eta = \\sqrt{t (p - 1) / (1 - t)} .
+
+    ``t = 1`` (rank one along ``mu``) maps to ``eta = inf`` and ``t = 0`` to
+    ``eta = -1`` (the signal is projected out).  Vectorised over ``t``.
+    """
+    from theory._validation import check_int
+
+    p = check_int(p, "p", low=2)
+    t_arr = np.asarray(t, dtype=np.float64)
+    if not np.all(np.isfinite(t_arr)) or np.any(t_arr < 0) or np.any(t_arr > 1):
+        raise ValueError("t must be in [0, 1]")
+    with np.errstate(divide="ignore"):
+        out = np.where(t_arr >= 1.0, np.inf, np.sqrt(t_arr * (p - 1) / np.maximum(1.0 - t_arr, 1e-300)) - 1.0)
+    return float(out) if out.ndim == 0 else out

@@ -74,6 +74,7 @@ __all__ = [
     "minimize_population_loss",
     "minimize_population_loss_full",
     "MonteCarloEstimate",
+    "empirical_loss",
     "monte_carlo_loss",
 ]
 
@@ -567,3 +568,54 @@ def monte_carlo_loss(
     reps = _mc_plugin(A[sel], B[sel], Z1[sel], Zn[sel], tau)
     se = float(np.sqrt((n_groups - 1) / n_groups * np.sum((reps - reps.mean()) ** 2)))
     return MonteCarloEstimate(value=est, stderr=se, n=n)
+
+
+def empirical_loss(W, h1, h2, h_neg, tau):
+    """Finite-batch plug-in estimate of ``C(W)`` for training (torch, differentiable).
+
+    Every expectation of the poster's ``C(W)`` becomes a batch mean, both
+    normalisers included, and the ``log E exp`` runs over all ``B^2`` pairs
+    of first views and independent negatives:
+
+    .. math::
+
+        \\hat C(W) = \\frac{\\overline{\\|z_1 - z_2\\|^2}}{2\\tau \\hat N}
+        + \\log \\frac{1}{B^2} \\sum_{i,j} \\exp\\Big(-\\frac{\\|z_{1,i} - z^-_j\\|^2}{2\\tau \\hat N}\\Big),
+        \\qquad \\hat N = \\big(\\overline{\\|z_1\\|^2}\\;\\overline{\\|z^-\\|^2}\\big)^{1/2},
+
+    with ``z = W h``.  Its minimiser converges to the population one as
+    ``B`` grows (the log of a batch mean is biased by ``O(1/B)``).
+
+    Parameters
+    ----------
+    W : torch.Tensor, shape (..., k, p)
+        One projector or a stack of independent projectors.
+    h1, h2, h_neg : torch.Tensor, shape (..., B, p)
+        Two augmented views and independent negatives (same leading shape as ``W``).
+    tau : float or torch.Tensor of shape (...)
+        Temperature(s), > 0.
+
+    Returns
+    -------
+    torch.Tensor, shape (...)
+        The loss of each projector.
+    """
+    import torch
+
+    if not torch.is_tensor(tau):
+        tau = check_scalar(tau, "tau", low=0.0, closed="neither")
+    elif bool((tau <= 0).any()) or not bool(torch.isfinite(tau).all()):
+        raise ValueError("tau must be in (0, inf)")
+    if h1.shape != h2.shape or h1.shape != h_neg.shape or h1.shape[-2] < 1:
+        raise ValueError(f"h1, h2 and h_neg must have equal shapes (..., B, p), got {tuple(h1.shape)}, "
+                         f"{tuple(h2.shape)}, {tuple(h_neg.shape)}")
+    if W.shape[-1] != h1.shape[-1]:
+        raise ValueError(f"W must have shape (..., k, {h1.shape[-1]}), got {tuple(W.shape)}")
+    Wt = W.transpose(-1, -2)
+    z1, z2, zn = h1 @ Wt, h2 @ Wt, h_neg @ Wt
+    norm = torch.sqrt((z1 * z1).sum(-1).mean(-1) * (zn * zn).sum(-1).mean(-1))
+    scale = 2.0 * tau * norm
+    align = ((z1 - z2) ** 2).sum(-1).mean(-1) / scale
+    x = -(torch.cdist(z1, zn) ** 2) / scale[..., None, None]
+    B = h1.shape[-2]
+    return align + torch.logsumexp(x.flatten(-2), dim=-1) - 2.0 * math.log(B)
