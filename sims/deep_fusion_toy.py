@@ -350,7 +350,10 @@ def _attention_scores(A: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray
     _, lab = np.unique(labels, return_inverse=True)
     mass, chance = in_class_attention_mass(A, lab)
     L = A.shape[-1]
-    log_sharp = sharpness(A.reshape(-1, L, L), lab, log=True).reshape(A.shape[:-2])
+    if lab.max() >= 1:
+        log_sharp = sharpness(A.reshape(-1, L, L), lab, log=True).reshape(A.shape[:-2])
+    else:  # a single-class batch has no cross-class pair: Def. 2 is undefined
+        log_sharp = np.full(A.shape[:-2], np.nan)
     return {
         "mass": mass,
         "chance": float(np.mean(chance)),
