@@ -1,0 +1,217 @@
+"""Regenerate every paper figure from one command: ``python -m figures``.
+
+For each entry of :mod:`figures.manifest` (all, or the ``NAME``\\ s given):
+
+1. check the saved result (``results/<name>/<name>.{json,npz}`` at the
+   default scale, ``results/<scale>/<name>/`` otherwise): it is *fresh* when
+   it is complete and its config hash equals the hash of the config the
+   simulation would produce for the requested scale;
+2. if it is missing or stale, run ``sims.<name>`` at that scale (in this
+   process, its output going to ``<results>/<name>.log``);
+3. draw the figures from the saved result (``figures.<name>.plot``) and the
+   tables (:mod:`figures.report`) into ``figures/out/<scale>/``;
+4. write the reproduction report of the results at hand to
+   ``<out>/reproduction.md``.
+
+Everything is checked before anything runs: an unknown name, invalid
+arguments, or a corrupt / partial results file stop the command with one
+line naming the file and how to regenerate it (exit code 2). A corrupt file
+is never overwritten without ``--force``; stale or partial results are never
+plotted. One progress bar runs over the whole list.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from figures.manifest import MANIFEST, SCALES, Entry, expected_config, resolve_names, result_status, results_dir, sim_args
+from sims._common import ArgumentParser, CLIError, cli_entry, progress
+
+__all__ = ["build_parser", "main", "make_entry"]
+
+
+class FigureError(Exception):
+    """A simulation or a plot failed (exit code 1, one line, the log named)."""
+
+
+def build_parser() -> ArgumentParser:
+    ap = ArgumentParser(
+        prog="python -m figures",
+        description=(
+            "Regenerate the paper figures from saved results, running each needed simulation at the requested "
+            "scale when its result is missing or stale; then write the reproduction report. "
+            "NAME is a simulation (e.g. phase_diagram) or an output stem (e.g. phase_diagram_fig3); "
+            "none means all."
+        ),
+    )
+    ap.add_argument("names", nargs="*", metavar="NAME", help="figures to make (default: all; see --list)")
+    ap.add_argument("--list", action="store_true", help="print the manifest and exit")
+    ap.add_argument("--scale", default="default", help="quick | default | paper (paper: GPU when present)")
+    ap.add_argument("--quick", action="store_true", help="same as --scale quick (seconds per simulation)")
+    ap.add_argument("--results-dir", type=Path, default=Path("results"),
+                    help="results root: <root>/<name> (default scale) or <root>/<scale>/<name>")
+    ap.add_argument("--out", type=Path, default=None, help="figure folder (default: figures/out/<scale>)")
+    ap.add_argument("--no-run", action="store_true",
+                    help="never run a simulation: missing or stale results are an error (exit 2)")
+    ap.add_argument("--force", action="store_true",
+                    help="rerun every selected simulation, even when its result is fresh or corrupt")
+    ap.add_argument("--n-jobs", type=int, default=None, help="joblib workers passed to the simulations that sweep")
+    ap.add_argument("--no-report", action="store_true", help="do not write <out>/reproduction.md")
+    ap.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return ap
+
+
+def _print_list(stream=sys.stdout) -> None:
+    for e in MANIFEST:
+        print(f"{e.name}  (sims.{e.name}; {e.paper})", file=stream)
+        for o in e.outputs:
+            ext = "+".join(s.lstrip(".") for s in o.suffixes)
+            print(f"    {o.stem}.{{{ext}}}  ->  {o.paper}", file=stream)
+    print(f"scales: {', '.join(SCALES)}  (python -m figures --scale SCALE)", file=stream)
+
+
+def _regen_hint(e: Entry, scale: str, root: Path) -> str:
+    flag = "" if scale == "default" else f" --scale {scale}"
+    rdir = "" if root == Path("results") else f" --results-dir {root}"
+    return f"regenerate it with: python -m figures {e.name}{flag}{rdir} --force"
+
+
+def make_entry(e: Entry, scale: str, root: Path, out_dir: Path, *, n_jobs: int | None = None,
+               run_sim: bool = True) -> list[Path]:
+    """Run ``e``'s simulation if ``run_sim``, then draw its outputs; returns the written files."""
+    from figures import report
+
+    rdir = results_dir(e, scale, root)
+    if run_sim:
+        _run_simulation(e, scale, rdir, n_jobs=n_jobs)
+        st = result_status(e, scale, root)
+        if not st.fresh:
+            raise FigureError(f"sims.{e.name} ran but its result is still {st.state}: {st.reason}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [Path(p) for p in e.plot()(rdir, out_dir)] if e.figures else []
+    for t in e.tables:
+        written.append(report.write_table(e, t, rdir, out_dir))
+    for o in e.outputs:
+        for f in o.files(out_dir):
+            if not f.is_file() or f.stat().st_size == 0:
+                raise FigureError(
+                    f"{e.plot_callable or f'figures.{e.name}.plot'} did not write {f}; figures/manifest.py and "
+                    f"figures/{e.name}.py disagree"
+                )
+    return written
+
+
+def _run_simulation(e: Entry, scale: str, rdir: Path, *, n_jobs: int | None) -> None:
+    """``sims.<name>.main(...)`` in this process; its stdout/stderr go to ``<rdir>/<name>.log``."""
+    args = [*sim_args(e, scale, rdir, n_jobs=n_jobs), "--no-plot", "--force"]
+    if "--no-progress" in e.load_sim().build_parser()._option_string_actions:
+        args.append("--no-progress")
+    rdir.mkdir(parents=True, exist_ok=True)
+    log = rdir / f"{e.name}.log"
+    threads = _torch_threads()
+    t0 = time.perf_counter()
+    with open(log, "w") as fh, contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
+        print(f"$ python -m sims.{e.name} {' '.join(args)}", flush=True)
+        try:
+            rc = e.load_sim().main(args)
+        except BaseException:  # noqa: BLE001 - reported as one line, traceback kept in the log
+            traceback.print_exc(file=fh)
+            rc = None
+        finally:
+            _set_torch_threads(threads)
+        print(f"# exit {rc} after {time.perf_counter() - t0:.1f} s", flush=True)
+    if rc != 0:
+        last = [ln for ln in log.read_text().splitlines() if ln.strip() and not ln.startswith("# exit")]
+        why = last[-1].strip() if last else "no output"
+        raise FigureError(f"sims.{e.name} failed ({why}); full log: {log}")
+
+
+def _torch_threads() -> int | None:
+    if "torch" not in sys.modules:
+        return None
+    return sys.modules["torch"].get_num_threads()
+
+
+def _set_torch_threads(n: int | None) -> None:
+    """Simulations may call ``torch.set_num_threads``; restore the value so the next one is unaffected."""
+    if n is not None and "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+
+
+def _main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.list:
+        _print_list()
+        return 0
+    scale = "quick" if args.quick else args.scale
+    if args.quick and args.scale not in ("default", "quick"):
+        raise CLIError(f"--quick and --scale {args.scale} are exclusive")
+    if scale not in SCALES:
+        raise CLIError(f"--scale must be one of {', '.join(SCALES)}, got {scale!r}")
+    if args.n_jobs is not None and args.n_jobs == 0:
+        raise CLIError("--n-jobs must be a non-zero integer (-1 for all cores), got 0")
+    if args.no_run and args.force:
+        raise CLIError("--no-run and --force are exclusive")
+    try:
+        entries = resolve_names(args.names)
+    except KeyError as exc:
+        names = ", ".join(e.name for e in MANIFEST)
+        raise CLIError(f"unknown figure {exc.args[0]!r}; choose a simulation ({names}) or an output stem "
+                       "listed by python -m figures --list") from None
+    root = args.results_dir
+    out_dir = args.out if args.out is not None else Path("figures") / "out" / scale
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CLIError(f"--out {out_dir} exists and is not a directory")
+
+    # 1. check everything before anything runs or is written
+    plan: list[tuple[Entry, bool]] = []
+    for e in entries:
+        expected_config(e, scale, results_dir(e, scale, root))  # invalid manifest arguments: one line, exit 2
+        st = result_status(e, scale, root)
+        if st.state == "corrupt" and not args.force:
+            raise CLIError(f"{st.reason}; {_regen_hint(e, scale, root)}")
+        if not st.fresh and args.no_run:
+            raise CLIError(f"{st.reason}; {_regen_hint(e, scale, root).replace(' --force', '')}")
+        plan.append((e, args.force or not st.fresh))
+
+    # 2. run what is needed and draw, one bar over the whole list
+    written: list[Path] = []
+    bar = progress(total=len(plan), desc=f"figures ({scale})", unit="sim", disable=True if args.no_progress else None)
+    try:
+        for e, run_sim in plan:
+            bar.set_postfix_str(f"{'running' if run_sim else 'plotting'} {e.name}")
+            try:
+                written += make_entry(e, scale, root, out_dir, n_jobs=args.n_jobs, run_sim=run_sim)
+            except CLIError as exc:  # a result the plot could not read: never plot stale/partial data
+                raise CLIError(f"{exc}; {_regen_hint(e, scale, root)}") from None
+            bar.update(1)
+    finally:
+        bar.close()
+    for p in written:
+        print(p)
+
+    # 3. the reproduction report of whatever fresh results exist at this scale
+    if not args.no_report:
+        from figures.report import write_report
+
+        path = write_report(out_dir / "reproduction.md", scale=scale, results_root=root, figures_dir=out_dir)
+        print(path)
+    return 0
+
+
+def _entry_point(argv=None) -> int:
+    try:
+        return _main(argv)
+    except FigureError as exc:
+        sys.stderr.write(f"figures: error: {' '.join(str(exc).split())}\n")
+        return 1
+
+
+main = cli_entry(_entry_point, "figures")
+
+if __name__ == "__main__":
+    raise SystemExit(main())
