@@ -13,17 +13,15 @@ standard error over seeds) with that of the population minimiser
 from __future__ import annotations
 
 import math
-import time
-from pathlib import Path
 
 import numpy as np
 
-from sims._common import ArgumentParser, CLIError, cli_entry, load_cached, progress, resolve_device, save_results
+from sims._common import ArgumentParser, add_run_arguments, cached_run, check_out_dir, cli_entry, resolve_device
 from theory._validation import check_int, check_scalar
 
 NAME = "phase_train"
 
-__all__ = ["build_parser", "make_config", "train_projector", "run", "main"]
+__all__ = ["build_parser", "make_config", "run", "main"]
 
 
 def build_parser() -> ArgumentParser:
@@ -42,13 +40,7 @@ def build_parser() -> ArgumentParser:
     ap.add_argument("--batch", type=int, default=512, help="batch size B (B x B negative pairs)")
     ap.add_argument("--lr", type=float, default=0.02, help="Adam learning rate (cosine-decayed)")
     ap.add_argument("--n-seeds", type=int, default=2, help="independent runs per grid point")
-    ap.add_argument("--seed", type=int, default=0, help="base seed")
-    ap.add_argument("--device", default="auto", help="auto, cpu or cuda[:k]")
-    ap.add_argument("--out", type=Path, default=Path("results") / NAME, help="output folder")
-    ap.add_argument("--quick", action="store_true", help="tiny run for a smoke test (seconds)")
-    ap.add_argument("--force", action="store_true", help="recompute even if a cached result exists")
-    ap.add_argument("--no-plot", action="store_true", help="do not draw the figure")
-    ap.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_run_arguments(ap, NAME, n_jobs=False, device=True, seed_help="base seed")
     return ap
 
 
@@ -74,38 +66,6 @@ def make_config(args) -> dict:
     }
 
 
-def train_projector(mu, sigma2: float, tau: float, *, steps: int = 600, batch: int = 512, lr: float = 0.02,
-                    seed: int = 0, device="cpu") -> dict:
-    """Adam on :func:`theory.population_loss.empirical_loss` with fresh GMM batches; returns the learned ``W`` and its expansion measure."""
-    import torch
-
-    from theory.gmm import augment_torch, sample_gmm_torch
-    from theory.phase import expansion_measure
-    from theory.population_loss import empirical_loss
-
-    device = torch.device(device)
-    gen = torch.Generator(device=device).manual_seed(int(seed))
-    mu_t = torch.as_tensor(np.asarray(mu), dtype=torch.float32, device=device)
-    p = mu_t.numel()
-    W = (torch.randn((p, p), generator=gen, device=device) / math.sqrt(p)).requires_grad_(True)
-    opt = torch.optim.Adam([W], lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-    for _ in range(steps):
-        h, _ = sample_gmm_torch(batch, mu_t, gen)
-        h1, h2 = augment_torch(h, sigma2, gen, n_views=2)
-        hn, _ = sample_gmm_torch(batch, mu_t, gen)
-        (hn1,) = augment_torch(hn, sigma2, gen, n_views=1)
-        opt.zero_grad()
-        loss = empirical_loss(W, h1, h2, hn1, tau)
-        loss.backward()
-        opt.step()
-        sched.step()
-        with torch.no_grad():  # the loss is scale invariant; keep ||W||_F = 1 for Adam
-            W /= W.norm()
-    Wn = W.detach().cpu().double().numpy()
-    return {"W": Wn, "expansion_measure": expansion_measure(Wn, np.asarray(mu, dtype=float)), "final_loss": float(loss.detach())}
-
-
 def run(config: dict, *, show_progress: bool = True):
     from theory.population_loss import minimize_population_loss
 
@@ -115,13 +75,16 @@ def run(config: dict, *, show_progress: bool = True):
     S, T = len(config["sigma2"]), len(config["tau"])
     learned = np.empty((S, T, config["n_seeds"]))
     pop = {loss: np.empty((S, T)) for loss in ("exact", "first_order")}
-    runs = [(i, j, k) for i in range(S) for j in range(T) for k in range(config["n_seeds"])]
-    for i, j, k in progress(runs, desc="phase train", disable=not show_progress):
-        s, tau = config["sigma2"][i], config["tau"][j]
-        seed = config["seed"] * 1_000_003 + 1000 * (i * T + j) + k
-        res = train_projector(mu, s, tau, steps=config["steps"], batch=config["batch"], lr=config["lr"],
-                              seed=seed, device=config["device"])
-        learned[i, j, k] = res["expansion_measure"]
+    from theory.projector_training import train_gmm_projectors
+
+    # every (sigma2, tau, seed) run trained at once, as one stacked tensor
+    K = config["n_seeds"]
+    s2 = np.repeat(np.asarray(config["sigma2"], dtype=float), T * K)
+    taus = np.tile(np.repeat(np.asarray(config["tau"], dtype=float), K), S)
+    res = train_gmm_projectors(mu, s2, taus, loss="population", steps=config["steps"], batch=config["batch"],
+                               lr=config["lr"], seed=np.random.SeedSequence([config["seed"], 7]),
+                               device=config["device"], progress=show_progress)
+    learned[:] = res.expansion_measure.reshape(S, T, K)
     for i, s in enumerate(config["sigma2"]):
         for j, tau in enumerate(config["tau"]):
             for loss in pop:
@@ -148,28 +111,20 @@ def run(config: dict, *, show_progress: bool = True):
 def _main(argv=None):
     args = build_parser().parse_args(argv)
     config = make_config(args)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"--out {out} exists and is not a directory")
-    if args.force or load_cached(out, NAME, config) is None:
-        t0 = time.perf_counter()
-        scalars, arrays = run(config, show_progress=not args.no_progress)
-        elapsed = time.perf_counter() - t0
-        save_results(out, NAME, config, config["seed"], scalars, arrays, elapsed_s=elapsed)
-        print(f"phase train ({config['device']}) in {elapsed:.1f} s -> {out}")
-        for i, s in enumerate(arrays["sigma2"]):
-            for j, tau in enumerate(arrays["tau"]):
-                print(f"  sigma2={s:g} tau={tau:g}: learned t = {arrays['learned_mean'][i, j]:.4f} "
-                      f"+- {arrays['learned_se'][i, j]:.4f}; population t* (C) = {arrays['population_exact'][i, j]:.4f}, "
-                      f"(L~) = {arrays['population_first_order'][i, j]:.4f}")
-    else:
-        print(f"cached result for this config in {out} (use --force to recompute)")
-    if not args.no_plot:
-        from figures.phase_train import plot
+    check_out_dir(args.out)
 
-        for path in plot(out):
-            print(f"  wrote {path}")
-    return 0
+    def plot(out):
+        from figures.phase_train import plot as plot_results
+
+        return plot_results(out)
+
+    return cached_run(
+        args.out, NAME, config, lambda: run(config, show_progress=not args.no_progress),
+        plot=None if args.no_plot else plot,
+        figure_stems=("phase_train",),
+        force=args.force,
+        describe=f"phase train ({config['device']})",
+    )
 
 
 main = cli_entry(_main, "sims.phase_train")

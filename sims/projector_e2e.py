@@ -72,7 +72,7 @@ from sims._common import (
 NAME = "projector_e2e"
 PARTS = ("xval", "synthetic", "digits")
 HEAD_VARIANTS = ("none", "linear", "mlp", "transformer", "linear+sparse", "mlp+sparse")
-XVAL_LOSSES = ("population", "ntxent")
+from theory.projector_training import TRAINING_LOSSES as XVAL_LOSSES  # noqa: E402
 
 __all__ = ["NAME", "PARTS", "HEAD_VARIANTS", "build_parser", "make_config", "run", "main"]
 
@@ -226,59 +226,6 @@ def make_config(args) -> dict[str, Any]:
 # ---------------------------------------------------------------- xval part
 
 
-def _train_gmm_projectors(loss: str, sigma2: np.ndarray, tau: np.ndarray, cfg: dict, seed: int, device, record: int):
-    """Online Adam on R independent linear projectors at once (R = len(sigma2)).
-
-    Returns the final ``W`` (R, p, p) and the expansion-measure trajectory (R, record).
-    """
-    import torch
-
-    from theory.ntxent import nt_xent
-    from theory.population_loss import empirical_loss
-
-    p, B, steps, rho = cfg["p"], cfg["xval_batch"], cfg["xval_steps"], cfg["rho"]
-    R = sigma2.size
-    dt = torch.float32  # twice as fast as float64; t(W) needs no more precision
-    g = torch.Generator(device=device).manual_seed(seed)
-    mu = torch.zeros(p, dtype=dt, device=device)
-    mu[0] = math.sqrt(rho)
-    sd = torch.as_tensor(np.sqrt(sigma2), dtype=dt, device=device)[:, None, None]
-    W = (torch.randn(R, p, p, generator=g, dtype=dt, device=device) / math.sqrt(p)).requires_grad_(True)
-    opt = torch.optim.Adam([W], lr=cfg["xval_lr"])
-    rec_at = set(np.unique(np.linspace(0, steps, record).round().astype(int)).tolist())
-    traj, steps_rec = [], []
-
-    def t_of(Wt):
-        Wm = Wt @ mu
-        return ((Wm * Wm).sum(-1) / ((Wt * Wt).sum((-1, -2)) * rho)).detach().cpu().numpy()
-
-    def sign(shape):
-        return (torch.randint(0, 2, shape, generator=g, device=device) * 2 - 1).to(dt)
-
-    for step in range(steps + 1):
-        if step in rec_at:
-            traj.append(t_of(W))
-            steps_rec.append(step)
-        if step == steps:
-            break
-        for grp in opt.param_groups:
-            grp["lr"] = cfg["xval_lr"] * 0.5 * (1.0 + math.cos(math.pi * step / steps))
-        h = sign((R, B))[..., None] * mu + torch.randn(R, B, p, generator=g, dtype=dt, device=device)
-        h1 = h + sd * torch.randn(R, B, p, generator=g, dtype=dt, device=device)
-        h2 = h + sd * torch.randn(R, B, p, generator=g, dtype=dt, device=device)
-        if loss == "population":
-            hneg = sign((R, B))[..., None] * mu + torch.randn(R, B, p, generator=g, dtype=dt, device=device)
-            hn = hneg + sd * torch.randn(R, B, p, generator=g, dtype=dt, device=device)
-            total = empirical_loss(W, h1, h2, hn, torch.as_tensor(tau, dtype=dt, device=device)).sum()
-        else:
-            z1, z2 = h1 @ W.transpose(1, 2), h2 @ W.transpose(1, 2)
-            total = sum(nt_xent(z1[r], z2[r], float(tau[r])) for r in range(R))
-        opt.zero_grad(set_to_none=True)
-        total.backward()
-        opt.step()
-    return W.detach().cpu().numpy(), np.array(traj).T, np.array(steps_rec)
-
-
 def _downstream_error(W: np.ndarray, mu: np.ndarray, n: int, reps: int, rng: np.random.Generator):
     """Mean and standard error of the exact test error of the max-margin classifier on ``z = W h``.
 
@@ -311,6 +258,7 @@ def run_xval(cfg: dict, device) -> tuple[dict, dict]:
     """The cross-validation part: learned vs population-minimiser expansion measure, and downstream error."""
     from theory.maxmargin import asymptotic_error, bayes_error, separability_threshold
     from theory.phase import eta_from_expansion_measure
+    from theory.projector_training import train_gmm_projectors
     from theory.phase import expansion_measure, tau_star
     from theory.population_loss import first_order_expansion_measure, minimize_population_loss, population_loss
 
@@ -331,10 +279,11 @@ def run_xval(cfg: dict, device) -> tuple[dict, dict]:
     learned: dict[str, np.ndarray] = {}
     record = 25
     for li, loss in enumerate(progress(XVAL_LOSSES, desc="xval SGD", disable=None)):
-        W, traj, steps_rec = _train_gmm_projectors(
-            loss, np.repeat(s2, S), np.repeat(taus, S), cfg, int(seeds[li]) >> 1, device, record
+        fit = train_gmm_projectors(
+            mu, np.repeat(s2, S), np.repeat(taus, S), loss=loss, steps=cfg["xval_steps"], batch=cfg["xval_batch"],
+            lr=cfg["xval_lr"], seed=int(seeds[li]) >> 1, device=device, record=record,
         )
-        W = W.astype(np.float64)
+        W, traj, steps_rec = fit.W, fit.trajectory, fit.record_steps
         t_learn = np.array([expansion_measure(w, mu) for w in W]).reshape(C, S)
         excess = np.array([population_loss(w, mu, a, b) for w, a, b in zip(W, np.repeat(s2, S), np.repeat(taus, S))])
         arrays[f"xval_t_{loss}"] = t_learn

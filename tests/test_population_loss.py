@@ -3,7 +3,7 @@ the reduction theorem, and Theorem 1 for the first-order approximation."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from theory.phase import expansion_measure, tau_star
