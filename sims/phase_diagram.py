@@ -16,12 +16,18 @@ call in ``joblib.parallel_config(backend="dask")`` (or ``"ray"``), see
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import numpy as np
 
-from sims._common import ArgumentParser, CLIError, cli_entry, load_cached, progress, save_results
+from sims._common import (
+    ArgumentParser,
+    CLIError,
+    add_run_arguments,
+    cached_run,
+    check_n_jobs,
+    check_out_dir,
+    cli_entry,
+    progress,
+)
 from theory._validation import check_int, check_scalar
 
 NAME = "phase_diagram"
@@ -55,14 +61,7 @@ def build_parser() -> ArgumentParser:
     m = ap.add_argument_group("model")
     m.add_argument("--rho", type=float, nargs="+", default=[1.0], help="signal strength(s) ||mu||^2, one panel row each")
     m.add_argument("--p", type=int, default=20, help="feature dimension (the exact loss depends on it, L~ does not)")
-    r = ap.add_argument_group("run")
-    r.add_argument("--seed", type=int, default=0, help="seed (recorded; the sweep itself is deterministic)")
-    r.add_argument("--n-jobs", type=int, default=2, help="joblib workers (-1: all cores)")
-    r.add_argument("--out", type=Path, default=Path("results") / NAME, help="output folder")
-    r.add_argument("--quick", action="store_true", help="small grid for a smoke test (seconds)")
-    r.add_argument("--force", action="store_true", help="recompute even if a cached result exists")
-    r.add_argument("--no-plot", action="store_true", help="do not draw the figures")
-    r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_run_arguments(ap, NAME)
     return ap
 
 
@@ -82,9 +81,7 @@ def make_config(args) -> dict:
     curve = [check_scalar(s, "--curve-sigma2", low=0.0, closed="neither") for s in args.curve_sigma2]
     p = check_int(args.p, "--p", low=1, high=10**7)
     seed = check_int(args.seed, "--seed", low=0)
-    n_jobs = check_int(args.n_jobs, "--n-jobs", low=-64, high=4096)
-    if n_jobs == 0:
-        raise CLIError("--n-jobs must be a non-zero integer (-1 for all cores), got 0")
+    check_n_jobs(args.n_jobs)
     if len(set(rhos)) != len(rhos):
         raise CLIError("--rho values must be distinct")
     return {
@@ -196,28 +193,22 @@ def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
 def _main(argv=None):
     args = build_parser().parse_args(argv)
     config = make_config(args)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"--out {out} exists and is not a directory")
-    figs = [out / f"{stem}.{ext}" for stem in ("phase_diagram", "phase_diagram_fig3") for ext in ("png", "pdf")]
-    if not args.force and load_cached(out, NAME, config) is not None:
-        if args.no_plot or all(f.exists() for f in figs):
-            print(f"cached result for this config in {out} (use --force to recompute)")
-            return 0
-    else:
-        t0 = time.perf_counter()
-        scalars, arrays = run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress)
-        elapsed = time.perf_counter() - t0
-        save_results(out, NAME, config, config["seed"], scalars, arrays, elapsed_s=elapsed, extra={"n_jobs": args.n_jobs})
-        print(f"phase diagram ({config['n_sigma2']} x {config['n_tau']}, rho={config['rho']}) in {elapsed:.1f} s -> {out}")
-        for k, v in scalars.items():
-            print(f"  {k}: {v}")
-    if not args.no_plot:
-        from figures.phase_diagram import plot
+    check_out_dir(args.out)
 
-        for path in plot(out):
-            print(f"  wrote {path}")
-    return 0
+    def plot(out):
+        from figures.phase_diagram import plot as plot_results
+
+        return plot_results(out)
+
+    return cached_run(
+        args.out, NAME, config,
+        lambda: run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress),
+        plot=None if args.no_plot else plot,
+        figure_stems=('phase_diagram', 'phase_diagram_fig3'),
+        force=args.force,
+        describe=f"phase diagram ({config['n_sigma2']} x {config['n_tau']}, rho={config['rho']})",
+        extra={"n_jobs": args.n_jobs},
+    )
 
 
 main = cli_entry(_main, "sims.phase_diagram")
