@@ -23,7 +23,6 @@ from the cache.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from sims._common import (
