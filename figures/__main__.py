@@ -65,7 +65,8 @@ def build_parser() -> ArgumentParser:
     return ap
 
 
-def _print_list(stream=sys.stdout) -> None:
+def _print_list(stream=None) -> None:
+    stream = sys.stdout if stream is None else stream
     for e in MANIFEST:
         print(f"{e.name}  (sims.{e.name}; {e.paper})", file=stream)
         for o in e.outputs:
