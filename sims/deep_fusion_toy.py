@@ -30,7 +30,6 @@ is served from ``<out>/deep_fusion_toy.json`` / ``.npz`` (see ``--force``).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,11 +37,12 @@ import numpy as np
 from sims._common import (
     ArgumentParser,
     CLIError,
+    cached_run,
+    check_n_jobs,
+    check_out_dir,
     cli_entry,
-    load_cached,
     progress,
     resolve_device,
-    save_results,
 )
 from theory._validation import check_int, check_scalar
 
@@ -283,13 +283,6 @@ def make_config(args) -> dict:
     c["threads"] = check_int(args.threads, "--threads", low=1, high=1024)
     c["device"] = str(resolve_device(args.device))
     return c
-
-
-def _check_n_jobs(value) -> int:
-    n_jobs = check_int(value, "--n-jobs", low=-64, high=4096)
-    if n_jobs == 0:
-        raise CLIError("--n-jobs must be a non-zero integer (-1 for all cores), got 0")
-    return n_jobs
 
 
 def _n_test(n_total: int, c: dict) -> int:
@@ -535,32 +528,30 @@ def _report(scalars: dict) -> None:
 def _main(argv=None):
     args = build_parser().parse_args(argv)
     config = make_config(args)
-    n_jobs = _check_n_jobs(args.n_jobs)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"--out {out} exists and is not a directory")
-    figs = [out / f"{stem}.{ext}" for stem in FIGURE_STEMS for ext in ("png", "pdf")]
-    cached = None if args.force else load_cached(out, NAME, config)
-    if cached is not None:
-        if args.no_plot or all(f.exists() for f in figs):
-            print(f"cached result for this config in {out} (use --force to recompute)")
-            return 0
-    else:
-        t0 = time.perf_counter()
+    n_jobs = check_n_jobs(args.n_jobs)
+    check_out_dir(args.out)
+
+    def compute():
         try:
             scalars, arrays = run(config, n_jobs=n_jobs, show_progress=not args.no_progress)
         except FloatingPointError as exc:
             raise CLIError(f"training diverged: {exc}") from exc
-        elapsed = time.perf_counter() - t0
-        save_results(out, NAME, config, config["seed"], scalars, arrays, elapsed_s=elapsed, extra={"n_jobs": n_jobs})
-        print(f"deep fusion toy ({config['preset']}, {config['dataset']}, {config['device']}) in {elapsed:.1f} s -> {out}")
         _report(scalars)
-    if not args.no_plot:
-        from figures.deep_fusion_toy import plot
+        return scalars, arrays
 
-        for path in plot(out):
-            print(f"  wrote {path}")
-    return 0
+    def plot(out):
+        from figures.deep_fusion_toy import plot as plot_results
+
+        return plot_results(out)
+
+    return cached_run(
+        args.out, NAME, config, compute,
+        plot=None if args.no_plot else plot,
+        figure_stems=FIGURE_STEMS,
+        force=args.force,
+        describe=f"deep fusion toy ({config['preset']}, {config['dataset']}, {config['device']})",
+        extra={"n_jobs": n_jobs},
+    )
 
 
 main = cli_entry(_main, "sims.deep_fusion_toy")
