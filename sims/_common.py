@@ -328,7 +328,7 @@ def cached_run(
     config: Mapping[str, Any],
     compute: Callable[[], tuple[Mapping[str, Any], Mapping[str, np.ndarray]]],
     *,
-    plot: Callable[[Path], Iterable[Path]] | None = None,
+    plot: str | Callable[[Path], Iterable[Path]] | None = None,
     figure_stems: Iterable[str] = (),
     force: bool = False,
     describe: str | None = None,
@@ -340,8 +340,13 @@ def cached_run(
     figures, unless ``plot`` is None) nothing is recomputed.  Otherwise
     ``compute()`` returns ``(scalars, arrays)``, which are written atomically
     with :func:`save_results` together with the config, seed and wall time.
-    Then ``plot(out)`` draws the figures from the saved files.
+    Then ``plot(out)`` draws the figures from the saved files; ``plot`` may
+    be the name of a :mod:`figures` module, whose ``plot`` function is used.
     """
+    if isinstance(plot, str):
+        import importlib
+
+        plot = importlib.import_module(plot).plot
     out = check_out_dir(out)
     figs = [out / f"{stem}.{ext}" for stem in figure_stems for ext in ("png", "pdf")]
     if not force and load_cached(out, name, config) is not None and (plot is None or all(f.exists() for f in figs)):

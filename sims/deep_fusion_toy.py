@@ -539,14 +539,9 @@ def _main(argv=None):
         _report(scalars)
         return scalars, arrays
 
-    def plot(out):
-        from figures.deep_fusion_toy import plot as plot_results
-
-        return plot_results(out)
-
     return cached_run(
         args.out, NAME, config, compute,
-        plot=None if args.no_plot else plot,
+        plot=None if args.no_plot else "figures.deep_fusion_toy",
         figure_stems=FIGURE_STEMS,
         force=args.force,
         describe=f"deep fusion toy ({config['preset']}, {config['dataset']}, {config['device']})",

@@ -268,16 +268,10 @@ def _main(argv=None):
     args = build_parser().parse_args(argv)
     config = make_config(args)
     check_out_dir(args.out)
-
-    def plot(out):
-        from figures.fusion_theory import plot as plot_results
-
-        return plot_results(out)
-
     return cached_run(
         args.out, NAME, config,
         lambda: run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress),
-        plot=None if args.no_plot else plot,
+        plot=None if args.no_plot else "figures.fusion_theory",
         figure_stems=FIGURE_STEMS,
         force=args.force,
         describe=f"fusion theory (n={config['n']}, L={config['layers']}, eps={config['eps']})",

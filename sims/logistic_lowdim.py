@@ -159,16 +159,10 @@ def _main(argv=None):
     args = build_parser().parse_args(argv)
     config = make_config(args)
     check_out_dir(args.out)
-
-    def plot(out):
-        from figures.logistic_lowdim import plot as plot_results
-
-        return plot_results(out)
-
     return cached_run(
         args.out, NAME, config,
         lambda: run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress),
-        plot=None if args.no_plot else plot,
+        plot=None if args.no_plot else "figures.logistic_lowdim",
         figure_stems=('logistic_lowdim_error', 'logistic_lowdim_rate'),
         force=args.force,
         describe=f"logistic sweep (n={config['n']}, reps={config['reps']})",

@@ -236,16 +236,10 @@ def _main(argv=None):
     args = build_parser().parse_args(argv)
     config = make_config(args)
     check_out_dir(args.out)
-
-    def plot(out):
-        from figures.maxmargin import plot as plot_results
-
-        return plot_results(out)
-
     return cached_run(
         args.out, NAME, config,
         lambda: run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress),
-        plot=None if args.no_plot else plot,
+        plot=None if args.no_plot else "figures.maxmargin",
         figure_stems=('maxmargin_error', 'maxmargin_margin', 'maxmargin_separability'),
         force=args.force,
         describe=f"max-margin sweep (p={config['p']}, reps={config['reps']})",

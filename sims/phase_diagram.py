@@ -194,16 +194,10 @@ def _main(argv=None):
     args = build_parser().parse_args(argv)
     config = make_config(args)
     check_out_dir(args.out)
-
-    def plot(out):
-        from figures.phase_diagram import plot as plot_results
-
-        return plot_results(out)
-
     return cached_run(
         args.out, NAME, config,
         lambda: run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress),
-        plot=None if args.no_plot else plot,
+        plot=None if args.no_plot else "figures.phase_diagram",
         figure_stems=('phase_diagram', 'phase_diagram_fig3'),
         force=args.force,
         describe=f"phase diagram ({config['n_sigma2']} x {config['n_tau']}, rho={config['rho']})",

@@ -112,15 +112,9 @@ def _main(argv=None):
     args = build_parser().parse_args(argv)
     config = make_config(args)
     check_out_dir(args.out)
-
-    def plot(out):
-        from figures.phase_train import plot as plot_results
-
-        return plot_results(out)
-
     return cached_run(
         args.out, NAME, config, lambda: run(config, show_progress=not args.no_progress),
-        plot=None if args.no_plot else plot,
+        plot=None if args.no_plot else "figures.phase_train",
         figure_stems=("phase_train",),
         force=args.force,
         describe=f"phase train ({config['device']})",

@@ -596,14 +596,10 @@ def _main(argv: list[str] | None = None) -> int:
     if args.no_progress:
         os.environ["TQDM_DISABLE"] = "1"
 
-    def plot(out):
-        from figures.projector_e2e import plot as plot_results
-
-        return plot_results(out)
 
     return cached_run(
         args.out, NAME, cfg, lambda: run(cfg),
-        plot=None if args.no_plot else plot,
+        plot=None if args.no_plot else "figures.projector_e2e",
         figure_stems=[f"{NAME}_{part}" for part in cfg["parts"]],
         force=args.force,
         describe=f"projector end-to-end runs ({','.join(cfg['parts'])})",
