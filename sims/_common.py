@@ -49,6 +49,7 @@ __all__ = [
     "check_n_jobs",
     "check_out_dir",
     "cached_run",
+    "apply_quick",
 ]
 
 
@@ -365,3 +366,20 @@ def cached_run(
         for path in plot(out):
             print(f"  wrote {path}")
     return 0
+
+
+def apply_quick(args: argparse.Namespace, parser: argparse.ArgumentParser, **values: Any) -> argparse.Namespace:
+    """Set the ``--quick`` sizes on ``args``, except for flags the user gave.
+
+    A destination is overridden only while it still holds the parser's
+    default, so ``--quick --steps 30`` trains 30 steps, not the quick preset's.
+    Values may be callables of the current value (e.g. to keep the first and
+    last entries of a list).
+    """
+    if not getattr(args, "quick", False):
+        return args
+    for dest, value in values.items():
+        current = getattr(args, dest)
+        if current == parser.get_default(dest):
+            setattr(args, dest, value(current) if callable(value) else value)
+    return args

@@ -34,6 +34,7 @@ from sims._common import (
     ArgumentParser,
     CLIError,
     add_run_arguments,
+    apply_quick,
     cached_run,
     check_n_jobs,
     check_out_dir,
@@ -79,10 +80,8 @@ def build_parser() -> ArgumentParser:
 
 def make_config(args) -> dict:
     """Validate every flag (before anything is written) and return the config."""
-    if args.quick:
-        args.reps, args.n_integrity, args.layers = 2, 3, 3
-        args.eps = args.eps[:1] + args.eps[-1:] if len(args.eps) > 1 else args.eps
-        args.integrity_shape = [9, 5, 3, 1]
+    apply_quick(args, build_parser(), reps=2, n_integrity=3, layers=3, integrity_shape=[9, 5, 3, 1],
+                eps=lambda e: e[:1] + e[-1:] if len(e) > 1 else e)
     n = check_int(args.n, "--n", low=2, high=5000)
     m = check_int(args.m, "--m", low=2, high=4096)
     K = check_int(args.K, "--K", low=2, high=n)

@@ -28,6 +28,7 @@ import numpy as np
 from sims._common import (
     ArgumentParser,
     add_run_arguments,
+    apply_quick,
     cached_run,
     check_n_jobs,
     check_out_dir,
@@ -72,8 +73,7 @@ def build_parser() -> ArgumentParser:
 
 def make_config(args) -> dict:
     """Validate the parsed flags (all of them, before anything is written)."""
-    if args.quick:
-        args.n, args.reps, args.etas = [100, 400], 6, [-0.5, 0.0, 1.0, 3.0]
+    apply_quick(args, build_parser(), n=[100, 400], reps=6, etas=[-0.5, 0.0, 1.0, 3.0])
     rho = check_scalar(args.rho, "--rho", low=0.0, closed="neither")
     p = check_int(args.p, "--p", low=1, high=10_000)
     a = check_scalar(args.a, "--a", low=0.0, closed="neither")

@@ -26,6 +26,7 @@ from sims._common import (
     ArgumentParser,
     CLIError,
     add_run_arguments,
+    apply_quick,
     cached_run,
     check_n_jobs,
     check_out_dir,
@@ -68,10 +69,8 @@ def make_config(args) -> dict:
     """Validate the parsed flags (all of them, before anything is written)."""
     from theory.maxmargin import separability_threshold
 
-    if args.quick:
-        args.p, args.reps, args.n_theory = [40, 80], 3, 60
-        args.etas = [-0.5, 0.0, 1.0, 4.0]
-        args.sep_p, args.sep_n_delta, args.sep_reps = [30], 5, 4
+    apply_quick(args, build_parser(), p=[40, 80], reps=3, n_theory=60, etas=[-0.5, 0.0, 1.0, 4.0],
+                sep_p=[30], sep_n_delta=5, sep_reps=4)
     rhos = [check_scalar(v, "--rho", low=0.0, closed="neither") for v in args.rho]
     deltas = [check_scalar(v, "--delta", low=0.0, closed="neither") for v in args.delta]
     etas = [check_scalar(v, "--etas", low=-1.0, closed="neither") for v in args.etas]

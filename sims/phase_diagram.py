@@ -22,6 +22,7 @@ from sims._common import (
     ArgumentParser,
     CLIError,
     add_run_arguments,
+    apply_quick,
     cached_run,
     check_n_jobs,
     check_out_dir,
@@ -67,8 +68,7 @@ def build_parser() -> ArgumentParser:
 
 def make_config(args) -> dict:
     """Validate the parsed flags and return the (hashable) config."""
-    if args.quick:
-        args.n_sigma2, args.n_tau, args.n_t_grid, args.n_curve_tau = 24, 24, 129, 60
+    apply_quick(args, build_parser(), n_sigma2=24, n_tau=24, n_t_grid=129, n_curve_tau=60)
     n_sigma2 = check_int(args.n_sigma2, "--n-sigma2", low=2, high=2000)
     n_tau = check_int(args.n_tau, "--n-tau", low=2, high=2000)
     n_t_grid = check_int(args.n_t_grid, "--n-t-grid", low=3, high=100_000)

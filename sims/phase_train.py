@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from sims._common import ArgumentParser, add_run_arguments, cached_run, check_out_dir, cli_entry, resolve_device
+from sims._common import ArgumentParser, apply_quick, add_run_arguments, cached_run, check_out_dir, cli_entry, resolve_device
 from theory._validation import check_int, check_scalar
 
 NAME = "phase_train"
@@ -45,9 +45,8 @@ def build_parser() -> ArgumentParser:
 
 
 def make_config(args) -> dict:
-    if args.quick:
-        args.steps, args.batch, args.n_seeds, args.p = 60, 128, 2, 4
-        args.tau = args.tau[:1] + args.tau[-1:] if len(args.tau) > 1 else args.tau
+    apply_quick(args, build_parser(), steps=60, batch=128, n_seeds=2, p=4,
+                tau=lambda t: t[:1] + t[-1:] if len(t) > 1 else t)
     sig = [check_scalar(s, "--sigma2", low=0.0, closed="neither") for s in args.sigma2]
     taus = [check_scalar(t, "--tau", low=0.0, closed="neither") for t in args.tau]
     device = resolve_device(args.device)

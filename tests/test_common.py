@@ -98,3 +98,18 @@ def test_check_out_dir_rejects_a_file(tmp_path):
         check_out_dir(f)
     with pytest.raises(CLIError, match="--n-jobs must be a non-zero"):
         check_n_jobs(0)
+
+
+def test_apply_quick_keeps_explicit_flags():
+    from sims._common import apply_quick
+
+    p = ArgumentParser(prog="prog")
+    p.add_argument("--steps", type=int, default=600)
+    p.add_argument("--tau", type=float, nargs="+", default=[0.05, 0.5, 50.0])
+    p.add_argument("--quick", action="store_true")
+    a = apply_quick(p.parse_args(["--quick"]), p, steps=60, tau=lambda t: t[:1] + t[-1:])
+    assert a.steps == 60 and a.tau == [0.05, 50.0]
+    b = apply_quick(p.parse_args(["--quick", "--steps", "30"]), p, steps=60)
+    assert b.steps == 30
+    c = apply_quick(p.parse_args([]), p, steps=60)
+    assert c.steps == 600
