@@ -44,10 +44,11 @@ def _xval_figure(meta: dict, A: dict, out_dir: Path) -> list[Path]:
         if tau[c] >= A["xval_tau_star"][c]:
             ax.axvspan(c - 0.45, c + 0.45, color="tab:green", alpha=0.08, lw=0)
     ax.set_xticks(x, labels, fontsize=7)
+    ax.set_xlabel("configuration (augmentation variance $\\sigma^2_{aug}$, temperature $\\tau$)")
     ax.set_ylabel("expansion measure $t(W)$")
     ax.set_ylim(-0.03, 1.05)
     ax.set_title(f"learned vs population $t^*$ (green: $\\tau\\geq\\tau^*$), p={s['p']}, $\\rho$={s['rho']:g}", fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
 
     ax = axes[1]
     steps = A["xval_traj_steps"]
@@ -62,8 +63,8 @@ def _xval_figure(meta: dict, A: dict, out_dir: Path) -> list[Path]:
     ax.plot([], [], "k--", lw=0.8, label="population $t^*$")
     ax.set_xlabel("Adam step")
     ax.set_ylabel("expansion measure $t(W)$")
-    ax.set_title("trajectories (colour = configuration)", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.set_title("trajectories, mean over SGD seeds (colour = configuration)", fontsize=9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
 
     ax = axes[2]
     ax.plot(A["xval_theory_t"], A["xval_theory_err"], "k-", label="Thm. 2: Err$^*(\\eta(t))$")
@@ -78,93 +79,153 @@ def _xval_figure(meta: dict, A: dict, out_dir: Path) -> list[Path]:
     ei = A["xval_err_identity"]
     ax.errorbar([1.0 / s["p"]], [ei[0]], yerr=[ei[1]], fmt="*", ms=10, color="k", label="no projector (W = I)")
     ax.set_xscale("logit")
-    ax.set_xlabel("expansion measure $t(W)$")
+    ticks = [0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("expansion measure $t(W)$ (logit scale)")
     ax.set_ylabel("max-margin test error")
-    ax.set_title(f"downstream, n/p = $\\delta$ = {s['delta']:g} (mean $\\pm$ s.e.)", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.set_title(f"downstream, n/p = $\\delta$ = {s['delta']:g} (mean $\\pm$ s.e. over training sets)", fontsize=9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     fig.suptitle("Cross-validation on GMM features: a linear projector learned by SGD vs the population theory", fontsize=10)
     fig.tight_layout()
     return save_figure(fig, out_dir / f"{NAME}_xval")
 
 
+def _band(ax, x, mean, sd, color, *, label=None, ls="-", marker="o"):
+    """Mean line with a shaded +-sd band (no band for one seed)."""
+    ax.plot(x, mean, ls=ls, marker=marker, ms=3, color=color, label=label)
+    if sd is not None and np.isfinite(sd).any():
+        ax.fill_between(x, mean - sd, mean + sd, color=color, alpha=0.18, lw=0)
+
+
 def _simclr_figure(meta: dict, A: dict, part: str, prefix: str, out_dir: Path) -> list[Path]:
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     res = meta["results"][part]
     keys = res["run_keys"]
     cfg = meta["config"]
+    n_seeds = res.get("n_seeds", 1)
+    color = {key: f"C{i % 10}" for i, key in enumerate(keys)}
+    n_classes = 10 if part == "digits" else cfg["classes"]
 
     def arr(key, name):
         return A.get(f"{prefix}[{key}]_{name}")
 
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+    def sd_of(key, name):
+        v = arr(key, f"{name}_sd")
+        return v if v is not None and np.isfinite(v).any() else None
+
+    fig, axes = plt.subplots(2, 4, figsize=(19, 8.6))
     ax = axes[0, 0]
-    for i, key in enumerate(keys):
+    for key in keys:
         ep = arr(key, "metric_epochs")
         if ep is None:
             continue
-        color = f"C{i % 10}"
-        ax.plot(ep, arr(key, "metric_infonce"), "o", color=color, ms=3, label=f"{key}: InfoNCE")
-        ax.plot(ep, arr(key, "metric_upper"), "-", color=color, lw=1)
-        ax.plot(ep, arr(key, "metric_lower"), ":", color=color, lw=1)
-    ax.plot([], [], "k-", label="$\\mathcal{L}_{upper}$ (Prop. 3.1)")
-    ax.plot([], [], "k:", label="$\\beta(\\mathcal{L}_{inv}+\\mathcal{L}_{rep})$")
+        ax.plot(ep, arr(key, "metric_upper"), "-", color=color[key], lw=1)
+        ax.plot(ep, arr(key, "metric_lower"), ":", color=color[key], lw=1)
+        sd = sd_of(key, "metric_infonce")
+        ax.errorbar(ep, arr(key, "metric_infonce"), yerr=sd, fmt="o", color=color[key], ms=3, capsize=2, lw=0.8)
     ax.set_xlabel("epoch")
-    ax.set_ylabel(f"loss ($\\beta$ = 1/$\\tau$ = {1 / cfg['tau']:g})")
-    ax.set_title("InfoNCE (points) within its bounds (lines)", fontsize=9)
-    ax.legend(fontsize=6, ncol=2)
+    ax.set_ylabel(f"loss on a held-out batch (nats), $\\beta$ = 1/$\\tau$ = {1 / cfg['tau']:g}")
+    ax.set_title("InfoNCE (points, mean $\\pm$ sd) between\n"
+                 "$\\beta(\\mathcal{L}_{inv}+\\mathcal{L}_{rep})$ (dotted) and $\\mathcal{L}_{upper}$ (solid, Prop. 3.1)", fontsize=9)
 
-    ax = axes[0, 1]
-    for i, key in enumerate(keys):
-        r = arr(key, "metric_rank_tau")
-        if r is not None and np.isfinite(r).any():
-            ax.plot(arr(key, "metric_epochs"), r, "o-", ms=3, label=key)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(f"Rank$_\\tau$ of the (last) projector layer, $\\tau$ = {cfg['rank_tol']:g} $\\sigma_{{max}}$")
-    ax.set_title("projector rank (Cosentino Fig. 1)", fontsize=9)
-    ax.legend(fontsize=7)
+    panels = (
+        (axes[0, 1], "metric_rank_tau",
+         f"Rank$_\\tau$(W): singular values $\\geq$ {cfg['rank_tol']:g} $\\sigma_{{max}}$",
+         "projector rank, linear head / MLP last layer (Cos. Fig. 1)"),
+        (axes[0, 2], "metric_fvu", "FVU of span{$\\delta h_i$} by row space of W (eq. 10)",
+         "variance of $\\delta h$ the linear projector misses (Cos. Fig. 7)"),
+        (axes[0, 3], "metric_label_agreement", "P(nearest negative of $h^{(2)}_i$ has its label)",
+         "nearest-negative label agreement (Cos. Fig. 6)"),
+    )
+    for ax, name, ylabel, title in panels:
+        for key in keys:
+            v = arr(key, name)
+            if v is not None and np.isfinite(v).any():
+                _band(ax, arr(key, "metric_epochs"), v, sd_of(key, name), color[key])
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel, fontsize=9)
+        ax.set_title(title, fontsize=9)
+    d_proj = cfg["proj_dim"]
+    axes[0, 1].axhline(d_proj, color="k", ls="--", lw=1)
+    axes[0, 1].annotate(f"full rank = $d_{{proj}}$ = {d_proj}", (0.02, d_proj), xycoords=("axes fraction", "data"),
+                        xytext=(0, -10), textcoords="offset points", fontsize=7)
+    axes[0, 1].set_ylim(0, d_proj + 1)
+    axes[0, 3].axhline(1.0 / n_classes, color="k", ls="--", lw=1)
+    axes[0, 3].annotate(f"chance 1/K = {1 / n_classes:.2g}", (0.02, 1.0 / n_classes), xycoords=("axes fraction", "data"),
+                        xytext=(0, 3), textcoords="offset points", fontsize=7)
 
-    ax = axes[0, 2]
-    for i, key in enumerate(keys):
-        f = arr(key, "metric_fvu")
-        if f is not None and np.isfinite(f).any():
-            ax.plot(arr(key, "metric_epochs"), f, "o-", ms=3, label=f"FVU {key}")
-    ax2 = ax.twinx()
-    for i, key in enumerate(keys):
-        la = arr(key, "metric_label_agreement")
-        if la is not None:
-            ax2.plot(arr(key, "metric_epochs"), la, "x:", ms=3, color=f"C{i % 10}", alpha=0.6)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("FVU of span{$\\delta h_i$} (eq. 10), linear head")
-    ax2.set_ylabel("nearest-negative label agreement (x, Fig. 6)")
-    ax.set_title("Cosentino Figs. 6-7", fontsize=9)
-    ax.legend(fontsize=7, loc="upper right")
-
-    for j, (which, ax) in enumerate((("h", axes[1, 0]), ("z", axes[1, 1]))):
-        for i, key in enumerate(keys):
-            sp = arr(key, f"spectrum_{which}")
+    for which, ax in (("h", axes[1, 0]), ("z", axes[1, 1])):
+        for key in keys:
+            sp = arr(key, f"spectrum_{which}_all")
             if sp is None:
-                continue
-            sp = np.maximum(sp / max(sp[0], 1e-300), 1e-16)
-            ax.plot(np.arange(1, sp.size + 1), sp, lw=1.2, label=key, ls="--" if "sparse" in key else "-")
+                sp = arr(key, f"spectrum_{which}")
+                if sp is None:
+                    continue
+                sp = sp[None]
+            logs = np.log10(np.maximum(sp / np.maximum(sp[:, :1], 1e-300), 1e-16))
+            m = logs.mean(axis=0)  # geometric mean over seeds (the axis is logarithmic)
+            sd = logs.std(axis=0, ddof=1) if logs.shape[0] > 1 else None
+            k = np.arange(1, m.size + 1)
+            ax.plot(k, 10**m, color=color[key], lw=1.2, ls="--" if "sparse" in key else "-")
+            if sd is not None:
+                ax.fill_between(k, 10 ** (m - sd), 10 ** (m + sd), color=color[key], alpha=0.15, lw=0)
         ax.set_yscale("log")
-        ax.set_xlabel("index")
-        ax.set_ylabel("eigenvalue / largest")
-        ax.set_title(f"covariance spectrum of {'representations h' if which == 'h' else 'embeddings z'} (Song Figs. 1, 3)", fontsize=9)
-        ax.legend(fontsize=6)
+        ax.set_xlabel("eigenvalue index k (descending)")
+        ax.set_ylabel(f"$\\lambda_k / \\lambda_1$, test-set covariance of {which}\n(geometric mean, band $\\times/\\div$ geometric sd)",
+                      fontsize=9)
+        ax.set_title(f"spectrum of {'representations h (before the head)' if which == 'h' else 'embeddings z (after the head)'}"
+                     "\nSong Figs. 1, 3; dashed: SparseHead", fontsize=9)
 
+    runs = res["runs"]
     ax = axes[1, 2]
     x = np.arange(len(keys))
-    runs = res["runs"]
-    for off, (tag, lab) in zip((-0.3, -0.1, 0.1, 0.3), (("h_init", "h, init"), ("z_init", "z, init"), ("h_final", "h (before projector)"), ("z_final", "z (after projector)"))):
-        ax.bar(x + off, [runs[k][f"probe_{tag}"] for k in keys], width=0.2, label=lab, alpha=0.9 if "final" in tag else 0.35)
+    bars = (("h_init", "h at init", 0.3), ("z_init", "z at init", 0.3), ("h_final", "h (before the head)", 0.9),
+            ("z_final", "z (after the head)", 0.9))
+    for j, (off, (tag, lab, alpha)) in enumerate(zip((-0.3, -0.1, 0.1, 0.3), bars)):
+        name = f"probe_{tag}"
+        stats = [runs[k].get("stats", {}).get(name, {"mean": runs[k][name], "sd": None, "all": [runs[k][name]]}) for k in keys]
+        mean = np.array([st["mean"] for st in stats])
+        sd = np.array([np.nan if st["sd"] is None else st["sd"] for st in stats])
+        c = "0.25" if tag.startswith("h") else "white"
+        ax.bar(x + off, mean, width=0.2, color=c, alpha=alpha, label=lab, edgecolor="0.25",
+               hatch=None if tag.startswith("h") else "////",
+               yerr=None if not np.isfinite(sd).any() else np.nan_to_num(sd), capsize=2, error_kw={"lw": 0.8})
+        if "final" in tag:
+            for i, st in enumerate(stats):
+                ax.plot(np.full(len(st["all"]), x[i] + off), st["all"], ".", color="tab:red", ms=3, alpha=0.8)
     ax.set_xticks(x, keys, rotation=30, fontsize=7, ha="right")
     ax.set_ylabel("linear-probe test accuracy")
-    ax.set_ylim(0, 1)
-    ax.set_title("before vs after the projector", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
-    fig.suptitle(f"SimCLR end to end, {part} data", fontsize=10)
-    fig.tight_layout()
+    ax.set_ylim(0, 1.32)
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_title(f"probe accuracy (bars: mean $\\pm$ sd; dots: the {n_seeds} seeds)", fontsize=9)
+    ax.legend(fontsize=7, loc="upper center", ncol=2)
+
+    ax = axes[1, 3]
+    gaps = res.get("probe_gap")
+    for i, key in enumerate(keys):
+        if gaps is not None:
+            g = gaps[key]
+            vals, m, sd = np.asarray(g["all"]), g["mean"], g["sd"]
+        else:  # results written before seeds were added: one seed
+            vals = np.array([runs[key]["probe_h_final"] - runs[key]["probe_z_final"]])
+            m, sd = float(vals[0]), None
+        ax.plot(np.full(vals.size, i) + 0.18, vals, ".", color=color[key], ms=4, alpha=0.7)
+        ax.errorbar([i], [m], yerr=None if sd is None else [sd], fmt="o", color=color[key], ms=5, capsize=3)
+    ax.axhline(0.0, color="k", lw=1)
+    ax.axhspan(-0.01, 0.01, color="0.5", alpha=0.15, lw=0)
+    ax.set_xticks(np.arange(len(keys)), keys, rotation=30, fontsize=7, ha="right")
+    ax.set_ylabel("probe accuracy on h $-$ on z (paired by seed)")
+    ax.set_title("before-minus-after the head (mean $\\pm$ sd, dots: seeds;\ngrey: $\\pm$0.01)", fontsize=9)
+
+    handles = [Line2D([], [], color=color[k], marker="o", ms=4, ls="--" if "sparse" in k else "-") for k in keys]
+    fig.legend(handles, keys, loc="lower center", ncol=min(len(keys), 8), fontsize=8, bbox_to_anchor=(0.5, 0.0),
+               title=f"run (head{'@augmentation' if part == 'synthetic' else ''}); lines: mean over {n_seeds} seed(s), "
+                     "bands: $\\pm$ sd", title_fontsize=8)
+    fig.suptitle(f"SimCLR end to end, {part} data", fontsize=11)
+    fig.tight_layout(rect=(0, 0.07, 1, 0.97))
     return save_figure(fig, out_dir / f"{NAME}_{part}")
 
 

@@ -63,6 +63,7 @@ from sims._common import (
     CLIError,
     add_run_arguments,
     cached_run,
+    check_n_jobs,
     check_out_dir,
     cli_entry,
     progress,
@@ -72,9 +73,10 @@ from sims._common import (
 NAME = "projector_e2e"
 PARTS = ("xval", "synthetic", "digits")
 HEAD_VARIANTS = ("none", "linear", "mlp", "transformer", "linear+sparse", "mlp+sparse")
+DIGITS_SEEDS = 5
 from theory.projector_training import TRAINING_LOSSES as XVAL_LOSSES  # noqa: E402
 
-__all__ = ["NAME", "PARTS", "HEAD_VARIANTS", "build_parser", "make_config", "run", "main"]
+__all__ = ["NAME", "PARTS", "HEAD_VARIANTS", "DIGITS_SEEDS", "build_parser", "make_config", "run", "main"]
 
 
 # --------------------------------------------------------------------------- CLI
@@ -101,8 +103,12 @@ def build_parser() -> ArgumentParser:
         ),
     )
     p.add_argument("--parts", default="xval,synthetic,digits", help=f"comma-separated subset of {','.join(PARTS)}")
-    add_run_arguments(p, NAME, n_jobs=False, device=True, seed_help="master seed (every run is reproducible bit for bit)")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest for these small models on a shared CPU)")
+    add_run_arguments(p, NAME, n_jobs=True, device=True, seed_help="master seed (every run is reproducible bit for bit)")
+    p.add_argument(
+        "--threads", type=int, default=1,
+        help="torch CPU threads per run (per joblib worker); results are bit-for-bit reproducible for a fixed value, "
+             "whatever --n-jobs",
+    )
     g = p.add_argument_group("cross-validation on GMM features (xval)")
     g.add_argument("--p", type=int, default=32, help="feature dimension p")
     g.add_argument("--rho", type=float, default=2.0, help="signal strength rho = ||mu||^2")
@@ -117,6 +123,8 @@ def build_parser() -> ArgumentParser:
     g.add_argument("--agreement-tol", type=float, default=0.05, help="|t_learned - t*| counted as agreement")
     g = p.add_argument_group("end-to-end SimCLR (synthetic, digits)")
     g.add_argument("--heads", default=",".join(HEAD_VARIANTS), help=f"subset of {','.join(HEAD_VARIANTS)}")
+    g.add_argument("--seeds", type=int, default=3, help="independent replicates (data, map, inits, augmentations) per synthetic run")
+    g.add_argument("--digits-seeds", type=int, default=DIGITS_SEEDS, help="independent replicates (split, inits, augmentations) per digits head")
     g.add_argument("--epochs", type=int, default=30, help="epochs of the synthetic runs")
     g.add_argument("--digits-epochs", type=int, default=15, help="epochs of the digits runs")
     g.add_argument("--n-train", type=int, default=1024, help="synthetic training inputs")
@@ -177,6 +185,8 @@ def make_config(args) -> dict[str, Any]:
         "downstream_reps": check_int(args.downstream_reps, "--downstream-reps", low=1),
         "agreement_tol": check_scalar(args.agreement_tol, "--agreement-tol", low=0.0),
         "heads": heads,
+        "seeds": check_int(args.seeds, "--seeds", low=1, high=1000),
+        "digits_seeds": check_int(args.digits_seeds, "--digits-seeds", low=1, high=1000),
         "epochs": check_int(args.epochs, "--epochs", low=1),
         "digits_epochs": check_int(args.digits_epochs, "--digits-epochs", low=1),
         "n_train": check_int(args.n_train, "--n-train", low=4),
@@ -201,6 +211,7 @@ def make_config(args) -> dict[str, Any]:
             p=min(cfg["p"], 12), sigma2_grid=cfg["sigma2_grid"][:1] + cfg["sigma2_grid"][-1:] if len(s2) > 1 else s2,
             tau_grid=[min(taus), max(taus)], xval_seeds=1, xval_steps=min(cfg["xval_steps"], 60),
             xval_batch=min(cfg["xval_batch"], 64), downstream_reps=min(cfg["downstream_reps"], 3),
+            seeds=min(cfg["seeds"], 2), digits_seeds=min(cfg["digits_seeds"], 2),
             epochs=min(cfg["epochs"], 2), digits_epochs=min(cfg["digits_epochs"], 1),
             n_train=min(cfg["n_train"], 256), n_test=min(cfg["n_test"], 128), batch_size=min(cfg["batch_size"], 64),
             eval_size=min(cfg["eval_size"], 64),
@@ -254,7 +265,7 @@ def _downstream_error(W: np.ndarray, mu: np.ndarray, n: int, reps: int, rng: np.
     return float(errs.mean()), se, skipped
 
 
-def run_xval(cfg: dict, device) -> tuple[dict, dict]:
+def run_xval(cfg: dict, device, show: bool = False) -> tuple[dict, dict]:
     """The cross-validation part: learned vs population-minimiser expansion measure, and downstream error."""
     from theory.maxmargin import asymptotic_error, bayes_error, separability_threshold
     from theory.phase import eta_from_expansion_measure
@@ -278,7 +289,7 @@ def run_xval(cfg: dict, device) -> tuple[dict, dict]:
     arrays: dict[str, np.ndarray] = {}
     learned: dict[str, np.ndarray] = {}
     record = 25
-    for li, loss in enumerate(progress(XVAL_LOSSES, desc="xval SGD", disable=None)):
+    for li, loss in enumerate(progress(XVAL_LOSSES, desc="xval SGD", disable=not show, leave=False)):
         fit = train_gmm_projectors(
             mu, np.repeat(s2, S), np.repeat(taus, S), loss=loss, steps=cfg["xval_steps"], batch=cfg["xval_batch"],
             lr=cfg["xval_lr"], seed=int(seeds[li]) >> 1, device=device, record=record,
@@ -299,7 +310,7 @@ def run_xval(cfg: dict, device) -> tuple[dict, dict]:
     err_pop = np.full((C, 2), np.nan)
     pred = {k: np.full((C, S), np.nan) for k in XVAL_LOSSES}
     pred_pop = np.full(C, np.nan)
-    for c in progress(range(C), desc="xval downstream", disable=None):
+    for c in progress(range(C), desc="xval downstream", disable=not show, leave=False):
         m, se, _ = _downstream_error(pops[c].W, mu, n, reps, rng)
         err_pop[c] = (m, se)
         pred_pop[c] = float(asymptotic_error(rho, eta_from_expansion_measure(min(max(t_exact[c], 0.0), 1.0), p), cfg["delta"]))
@@ -445,7 +456,9 @@ def _metric_callback(variant: str, cfg: dict, X_eval, y_eval, augment, seed: int
     return callback
 
 
-def _simclr_run(variant: str, data: dict, cfg: dict, *, backbone, augment, epochs: int, seed: int, device, desc: str):
+def _simclr_run(
+    variant: str, data: dict, cfg: dict, *, backbone, augment, epochs: int, seed: int, device, desc: str, show: bool = False
+):
     """Train one SimCLR model and return (scalars, arrays) of its metrics."""
     import torch
 
@@ -478,7 +491,7 @@ def _simclr_run(variant: str, data: dict, cfg: dict, *, backbone, augment, epoch
     hist = train_simclr(
         model, Xtr, augment, epochs=epochs, batch_size=cfg["batch_size"], tau=cfg["tau"], optimizer="adam",
         lr=cfg["lr"], weight_decay=cfg["weight_decay"], scheduler="cosine", penalty=penalty, callbacks=[cb],
-        eval_at_start=True, device=device, seed=seed + 3, progress=True, progress_desc=desc,
+        eval_at_start=True, device=device, seed=seed + 3, progress=show, progress_desc=desc,
     )
     probe("final")
     bs = cfg["batch_size"]
@@ -502,107 +515,240 @@ def _simclr_run(variant: str, data: dict, cfg: dict, *, backbone, augment, epoch
     return scalars, arrays
 
 
-def run_synthetic(cfg: dict, device) -> tuple[dict, dict]:
-    """SimCLR on the latent-GMM data through a fixed nonlinear map, all heads + the augmentation sweep."""
+def _synthetic_runs(cfg: dict) -> list[tuple[str, str]]:
+    """The ``(head variant, augmentation strength)`` runs of the synthetic part, in order."""
+    runs = [(v, "moderate") for v in cfg["heads"]]
+    if "linear" in cfg["heads"]:
+        runs += [("linear", "small"), ("linear", "large")]
+    return runs
+
+
+def _replicate_seeds(cfg: dict, part_id: int, replicate: int, n: int) -> list[int]:
+    """``n`` 31-bit seeds of replicate ``replicate`` of a part (independent across replicates and parts)."""
+    ss = np.random.SeedSequence([cfg["seed"], part_id, replicate])
+    return [int(s) % (2**31) for s in ss.generate_state(n)]
+
+
+def _synthetic_task(cfg: dict, variant: str, strength: str, replicate: int, index: int, device, show: bool):
+    """One synthetic SimCLR run: replicate ``replicate`` (its own data, map and encoder init) of one head."""
     from torch import nn
 
     from theory.augmentations import gaussian_noise
     from theory.backbones import make_backbone
 
-    ss = np.random.SeedSequence([cfg["seed"], 3])
-    data_seed, map_seed, run_seed = (int(s) >> 1 for s in ss.generate_state(3))
+    data_seed, map_seed, enc_seed, run_seed = _replicate_seeds(cfg, 3, replicate, 4)
     Xtr, ytr, Xte, yte = _synthetic_data(cfg, data_seed)
     data = {"X_train": Xtr, "y_train": ytr, "X_test": Xte, "y_test": yte}
-    fmap = _fixed_random_map(cfg["latent_dim"], cfg["input_dim"], map_seed % (2**31))
-    strengths = dict(zip(("small", "moderate", "large"), cfg["aug_sigmas"]))
-    runs = [(v, "moderate") for v in cfg["heads"]]
-    if "linear" in cfg["heads"]:
-        runs += [("linear", "small"), ("linear", "large")]
-    scalars, arrays = {}, {}
-    for i, (variant, strength) in enumerate(runs):
-        sigma = strengths[strength]
-        enc = make_backbone("mlp", (cfg["input_dim"],), cfg["rep_dim"], seed=(run_seed + 17) % (2**31), hidden_dim=64)
-        backbone = nn.Sequential(fmap, enc)
+    fmap = _fixed_random_map(cfg["latent_dim"], cfg["input_dim"], map_seed)
+    enc = make_backbone("mlp", (cfg["input_dim"],), cfg["rep_dim"], seed=enc_seed, hidden_dim=64)
+    sigma = dict(zip(("small", "moderate", "large"), cfg["aug_sigmas"]))[strength]
 
-        def augment(x, g, sigma=sigma):
-            return gaussian_noise(x, sigma, g)
+    def augment(x, g):
+        return gaussian_noise(x, sigma, g)
 
-        key = f"{variant}@{strength}"
-        s, a = _simclr_run(
-            variant, data, cfg, backbone=backbone, augment=augment, epochs=cfg["epochs"],
-            seed=(run_seed + 101 * i) % (2**31), device=device, desc=f"synthetic {key}",
-        )
-        s["aug_sigma"] = sigma
-        scalars[key] = s
-        for k, v in a.items():
-            arrays[f"syn[{key}]_{k}"] = v
-    return {"runs": scalars, "run_keys": [f"{v}@{s}" for v, s in runs]}, arrays
+    seed = (run_seed + 101 * index) % (2**31)
+    s, a = _simclr_run(
+        variant, data, cfg, backbone=nn.Sequential(fmap, enc), augment=augment, epochs=cfg["epochs"],
+        seed=seed, device=device, desc=f"synthetic {variant}@{strength} #{replicate}", show=show,
+    )
+    s["aug_sigma"] = sigma
+    s["run_seed"] = seed
+    return s, a
 
 
-def run_digits(cfg: dict, device) -> tuple[dict, dict]:
-    """SimCLR on the 8x8 digits with a small CNN, every head."""
+def _digits_task(cfg: dict, variant: str, replicate: int, index: int, device, show: bool):
+    """One digits SimCLR run: replicate ``replicate`` (its own split and CNN init) of one head."""
     from theory.augmentations import ImageAugment
     from theory.backbones import make_backbone
     from theory.datasets import load_digits_split
 
-    ss = np.random.SeedSequence([cfg["seed"], 4])
-    split_seed, run_seed = (int(s) >> 1 for s in ss.generate_state(2))
-    ds = load_digits_split(seed=split_seed % (2**31))
+    split_seed, cnn_seed, run_seed = _replicate_seeds(cfg, 4, replicate, 3)
+    ds = load_digits_split(seed=split_seed)
     n_tr = ds.X_train.shape[0] if not cfg["quick"] else min(ds.X_train.shape[0], 256)
     n_te = ds.X_test.shape[0] if not cfg["quick"] else min(ds.X_test.shape[0], 128)
     data = {"X_train": ds.X_train[:n_tr], "y_train": ds.y_train[:n_tr], "X_test": ds.X_test[:n_te], "y_test": ds.y_test[:n_te]}
-    augment = ImageAugment()
-    scalars, arrays = {}, {}
-    for i, variant in enumerate(cfg["heads"]):
-        backbone = make_backbone("cnn", (1, 8, 8), cfg["rep_dim"], seed=(run_seed + 17) % (2**31))
-        s, a = _simclr_run(
-            variant, data, cfg, backbone=backbone, augment=augment, epochs=cfg["digits_epochs"],
-            seed=(run_seed + 101 * i) % (2**31), device=device, desc=f"digits {variant}",
-        )
-        scalars[variant] = s
-        for k, v in a.items():
-            arrays[f"dig[{variant}]_{k}"] = v
-    return {"runs": scalars, "run_keys": list(cfg["heads"])}, arrays
+    backbone = make_backbone("cnn", (1, 8, 8), cfg["rep_dim"], seed=cnn_seed)
+    seed = (run_seed + 101 * index) % (2**31)
+    s, a = _simclr_run(
+        variant, data, cfg, backbone=backbone, augment=ImageAugment(), epochs=cfg["digits_epochs"],
+        seed=seed, device=device, desc=f"digits {variant} #{replicate}", show=show,
+    )
+    s["run_seed"] = seed
+    return s, a
 
 
-# --------------------------------------------------------------------- driver
+def _tasks(cfg: dict) -> list[tuple]:
+    """Every independent unit of work, the slowest first (for load balancing across workers).
+
+    ``("xval",)``, ``("digits", variant, None, replicate, index)`` and
+    ``("synthetic", variant, strength, replicate, index)``; ``index`` is the
+    run's position within its replicate (it offsets the run seed).
+    """
+    tasks: list[tuple] = []
+    if "xval" in cfg["parts"]:
+        tasks.append(("xval",))
+    if "digits" in cfg["parts"]:
+        tasks += [("digits", v, None, r, i) for r in range(cfg["digits_seeds"]) for i, v in enumerate(cfg["heads"])]
+    if "synthetic" in cfg["parts"]:
+        runs = _synthetic_runs(cfg)
+        tasks += [("synthetic", v, s, r, i) for r in range(cfg["seeds"]) for i, (v, s) in enumerate(runs)]
+    return tasks
 
 
-def run(cfg: dict) -> tuple[dict, dict]:
-    """Run the configured parts; returns ``(scalar results, arrays)``."""
+def _run_task(cfg: dict, task: tuple, show: bool = False, set_threads: bool = True):
+    """Run one task of :func:`_tasks` (in this process or in a joblib worker); returns ``(scalars, arrays, seconds)``."""
     import torch
 
-    torch.set_num_threads(cfg["threads"])
+    if set_threads:
+        torch.set_num_threads(cfg["threads"])
     device = resolve_device(cfg["device"])
-    results: dict[str, Any] = {"device": str(device)}
+    t0 = time.perf_counter()
+    if task[0] == "xval":
+        s, a = run_xval(cfg, device, show=show)
+    elif task[0] == "digits":
+        s, a = _digits_task(cfg, task[1], task[3], task[4], device, show)
+    else:
+        s, a = _synthetic_task(cfg, task[1], task[2], task[3], task[4], device, show)
+    return s, a, time.perf_counter() - t0
+
+
+def _stat(values) -> dict[str, Any]:
+    """``{"mean", "sd", "all"}`` over seeds (sample sd, ddof = 1; ``None`` for a single seed)."""
+    v = np.asarray(values, dtype=float)
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if v.size > 1 else None, "all": v.tolist()}
+
+
+def _aggregate(part: str, prefix: str, keys: list[str], per_key: dict[str, list[tuple[dict, dict]]]):
+    """Seed statistics of one SimCLR part.
+
+    Arrays: ``<prefix>[<key>]_<name>`` is the mean over seeds (per epoch,
+    or per eigenvalue index), ``..._sd`` the sample sd (NaN for one seed),
+    ``..._all`` every seed stacked on axis 0.  JSON: ``runs[key][name]`` is
+    the mean, ``runs[key]["stats"][name]`` ``{"mean", "sd", "all"}``;
+    ``probe_gap[key]`` the paired (same seed) before-minus-after-projector
+    probe accuracy ``probe_h_final - probe_z_final``.
+    """
+    runs: dict[str, dict] = {}
+    gaps: dict[str, dict] = {}
     arrays: dict[str, np.ndarray] = {}
-    timings = {}
-    for part, fn in (("xval", run_xval), ("synthetic", run_synthetic), ("digits", run_digits)):
-        if part not in cfg["parts"]:
+    for key in keys:
+        results = per_key[key]
+        scal = [s for s, _ in results]
+        numeric = [k for k, v in scal[0].items() if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "run_seed"]
+        stats = {k: _stat([s[k] for s in scal]) for k in numeric}
+        row: dict[str, Any] = {k: stats[k]["mean"] for k in numeric}
+        if "columns_total" in row:
+            row["columns_total"] = int(scal[0]["columns_total"])
+        row["n_seeds"] = len(scal)
+        row["run_seeds"] = [int(s["run_seed"]) for s in scal]
+        row["stats"] = stats
+        runs[key] = row
+        d = np.array([s["probe_h_final"] - s["probe_z_final"] for s in scal])
+        gaps[key] = {**_stat(d), "n_h_better_by_0.01": int(np.sum(d > 0.01)), "n_seeds": int(d.size)}
+        for name in results[0][1]:
+            stack = np.stack([a[name] for _, a in results])
+            arrays[f"{prefix}[{key}]_{name}"] = stack.mean(axis=0)
+            arrays[f"{prefix}[{key}]_{name}_sd"] = stack.std(axis=0, ddof=1) if stack.shape[0] > 1 else np.full(stack.shape[1:], np.nan)
+            arrays[f"{prefix}[{key}]_{name}_all"] = stack
+    summary = {
+        "runs": runs, "run_keys": keys, "probe_gap": gaps, "n_seeds": len(per_key[keys[0]]) if keys else 0,
+        "statistics": "runs[key][name] is the mean over seeds; runs[key]['stats'][name] holds mean, sd (ddof=1) and all",
+    }
+    return summary, arrays
+
+
+def run(cfg: dict, *, n_jobs: int = 1, show_progress: bool = True) -> tuple[dict, dict]:
+    """Run the configured parts; returns ``(scalar results, arrays)``.
+
+    Every ``(head, seed)`` SimCLR run and the whole ``xval`` part are
+    independent tasks; with ``n_jobs != 1`` on the CPU they go to ``joblib``
+    workers (each with ``cfg["threads"]`` torch threads, one progress tick
+    per finished task), otherwise they run here (with per-epoch bars).  Every
+    task derives its seeds from ``cfg`` alone and uses the same number of
+    torch threads, so the results are identical bit for bit for any
+    ``n_jobs``.
+    """
+    import torch
+
+    device = resolve_device(cfg["device"])
+    tasks = _tasks(cfg)
+    from joblib import effective_n_jobs
+
+    workers = min(effective_n_jobs(n_jobs), len(tasks))
+    t_start = time.perf_counter()
+    if workers <= 1 or device.type != "cpu":
+        torch.set_num_threads(cfg["threads"])
+        with progress(total=len(tasks), desc="projector_e2e runs", disable=not show_progress) as bar:
+            outputs = []
+            for task in tasks:
+                outputs.append(_run_task(cfg, task, show=show_progress, set_threads=False))
+                bar.update(1)
+    else:
+        from joblib import Parallel, delayed
+
+        par = Parallel(n_jobs=workers, return_as="generator")
+        gen = par(delayed(_run_task)(cfg, task) for task in tasks)
+        outputs = list(progress(gen, total=len(tasks), desc=f"projector_e2e runs ({workers} workers)", disable=not show_progress))
+    results: dict[str, Any] = {"device": str(device), "n_tasks": len(tasks)}
+    arrays: dict[str, np.ndarray] = {}
+    timings: dict[str, float] = {}
+    per: dict[str, dict[str, list]] = {"synthetic": {}, "digits": {}}
+    for task, (s, a, sec) in zip(tasks, outputs):
+        timings[task[0]] = timings.get(task[0], 0.0) + sec
+        if task[0] == "xval":
+            results["xval"] = s
+            arrays.update(a)
             continue
-        t0 = time.perf_counter()
-        s, a = fn(cfg, device)
-        timings[part] = time.perf_counter() - t0
-        results[part] = s
+        key = f"{task[1]}@{task[2]}" if task[0] == "synthetic" else task[1]
+        per[task[0]].setdefault(key, []).append((s, a))
+    if "synthetic" in cfg["parts"]:
+        keys = [f"{v}@{s}" for v, s in _synthetic_runs(cfg)]
+        results["synthetic"], a = _aggregate("synthetic", "syn", keys, per["synthetic"])
         arrays.update(a)
-    results["part_time_s"] = timings
+    if "digits" in cfg["parts"]:
+        results["digits"], a = _aggregate("digits", "dig", list(cfg["heads"]), per["digits"])
+        arrays.update(a)
+    results["part_time_s"] = timings  # summed over the tasks of each part (CPU-time-like when parallel)
+    results["wall_time_s"] = time.perf_counter() - t_start
     return results, arrays
+
+
+def _report(results: dict) -> None:
+    """Print the headline numbers (mean ± sd over seeds)."""
+    for part in ("synthetic", "digits"):
+        if part not in results:
+            continue
+        r = results[part]
+        print(f"  {part}: linear-probe accuracy before (h) / after (z) the projector, mean ± sd over {r['n_seeds']} seed(s)")
+        for key in r["run_keys"]:
+            st = r["runs"][key]["stats"]
+            g = r["probe_gap"][key]
+            sd = lambda x: "" if x["sd"] is None else f"±{x['sd']:.3f}"  # noqa: E731
+            print(f"    {key:<24} h {st['probe_h_final']['mean']:.3f}{sd(st['probe_h_final'])}  "
+                  f"z {st['probe_z_final']['mean']:.3f}{sd(st['probe_z_final'])}  "
+                  f"h-z {g['mean']:+.3f}{sd(g)}")
 
 
 def _main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = make_config(args)
+    n_jobs = check_n_jobs(args.n_jobs)
     check_out_dir(args.out)
     if args.no_progress:
         os.environ["TQDM_DISABLE"] = "1"
 
+    def compute():
+        results, arrays = run(cfg, n_jobs=n_jobs, show_progress=not args.no_progress)
+        _report(results)
+        return results, arrays
 
     return cached_run(
-        args.out, NAME, cfg, lambda: run(cfg),
+        args.out, NAME, cfg, compute,
         plot=None if args.no_plot else "figures.projector_e2e",
         figure_stems=[f"{NAME}_{part}" for part in cfg["parts"]],
         force=args.force,
         describe=f"projector end-to-end runs ({','.join(cfg['parts'])})",
+        extra={"n_jobs": n_jobs},
     )
 
 
