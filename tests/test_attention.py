@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from theory.attention import score_log_sharpness, sharpness
@@ -265,9 +265,11 @@ def test_noise_bounds_hold_and_are_tight(eps, rho, seed):
 
 
 @given(delta=st.floats(0.0, 1.0), Delta=st.floats(-1.0, 1.0), n=st.integers(3, 2000))
+@example(delta=0.0, Delta=1.0, n=3)  # the extreme case: e - 3 < 0
 def test_proof_of_theorem2_squares_a_negative_lower_bound(delta, Delta, n):
     # (Delta e^{Delta^2} - n e^{n(delta + delta^2)}) < 0 for n >= 3: squaring it is not a lower bound.
-    assert Delta * np.exp(Delta**2) < np.e <= n * np.exp(min(n * (delta + delta**2), 700.0))
+    # Delta e^{Delta^2} <= e (Delta <= 1) < 3 <= n e^{n(delta + delta^2)}
+    assert Delta * np.exp(Delta**2) <= np.e < n * np.exp(min(n * (delta + delta**2), 700.0))
 
 
 @given(eps=st.floats(0.0, 0.99), rho=st.floats(0.0, 1.0), n=st.integers(3, 5000))
