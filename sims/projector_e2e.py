@@ -62,6 +62,7 @@ from sims._common import (
     ArgumentParser,
     CLIError,
     add_run_arguments,
+    apply_quick,
     cached_run,
     check_n_jobs,
     check_out_dir,
@@ -91,6 +92,16 @@ def _floats(text: str) -> list[float]:
 
 def _names(text: str) -> list[str]:
     return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def _first_last(text: str) -> str:
+    v = _names(text)
+    return ",".join(v[:1] + v[-1:]) if len(v) > 1 else text
+
+
+def _min_max(text: str) -> str:
+    v = sorted(set(_floats(text)))
+    return ",".join(f"{x!r}" for x in (v[:1] + v[-1:] if len(v) > 1 else v))
 
 
 def build_parser() -> ArgumentParser:
@@ -150,6 +161,11 @@ def make_config(args) -> dict[str, Any]:
     """Validate the parsed flags and return the run configuration (nothing is written)."""
     from theory._validation import check_int, check_scalar
 
+    apply_quick(  # the --quick sizes, except for flags given explicitly
+        args, build_parser(), p=12, sigma2_grid=_first_last, tau_grid=_min_max, xval_seeds=1, xval_steps=60,
+        xval_batch=64, downstream_reps=3, seeds=2, digits_seeds=2, epochs=2, digits_epochs=1, n_train=256,
+        n_test=128, batch_size=64, eval_size=64,
+    )
     parts = _names(args.parts)
     bad = [x for x in parts if x not in PARTS]
     if not parts or bad:
@@ -206,16 +222,6 @@ def make_config(args) -> dict[str, Any]:
         "rank_tol": check_scalar(args.rank_tol, "--rank-tol", low=0.0, high=1.0),
         "eval_size": check_int(args.eval_size, "--eval-size", low=4),
     }
-    if cfg["quick"]:
-        cfg.update(
-            p=min(cfg["p"], 12), sigma2_grid=cfg["sigma2_grid"][:1] + cfg["sigma2_grid"][-1:] if len(s2) > 1 else s2,
-            tau_grid=[min(taus), max(taus)], xval_seeds=1, xval_steps=min(cfg["xval_steps"], 60),
-            xval_batch=min(cfg["xval_batch"], 64), downstream_reps=min(cfg["downstream_reps"], 3),
-            seeds=min(cfg["seeds"], 2), digits_seeds=min(cfg["digits_seeds"], 2),
-            epochs=min(cfg["epochs"], 2), digits_epochs=min(cfg["digits_epochs"], 1),
-            n_train=min(cfg["n_train"], 256), n_test=min(cfg["n_test"], 128), batch_size=min(cfg["batch_size"], 64),
-            eval_size=min(cfg["eval_size"], 64),
-        )
     if cfg["classes"] > cfg["latent_dim"]:
         raise CLIError(f"--classes must be <= --latent-dim (orthogonal class means), got {cfg['classes']} > {cfg['latent_dim']}")
     if cfg["batch_size"] > cfg["n_train"]:

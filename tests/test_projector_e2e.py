@@ -33,6 +33,9 @@ def test_help_exits_zero():
         (["--aug-sigmas", "0.1,0.2"], "--aug-sigmas"),
         (["--batch-size", "1"], "--batch-size"),
         (["--device", "tpu"], "--device"),
+        (["--seeds", "0"], "--seeds"),
+        (["--digits-seeds", "-2"], "--digits-seeds"),
+        (["--n-jobs", "0"], "--n-jobs"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, needle):
@@ -60,23 +63,64 @@ def test_quick_run_writes_json_npz_png_pdf(tmp_path):
         assert "xval_t_exact" in data.files and "syn[linear@moderate]_metric_rank_tau" in data.files
         # InfoNCE sits between the bounds of Prop. 3.1 at every recorded epoch
         for key in ("linear@moderate", "transformer@moderate"):
-            lo, mid, hi = (data[f"syn[{key}]_metric_{k}"] for k in ("lower", "infonce", "upper"))
+            lo, mid, hi = (data[f"syn[{key}]_metric_{k}_all"] for k in ("lower", "infonce", "upper"))
             assert np.all(lo <= mid + 1e-9) and np.all(mid <= hi + 1e-9)
     for part in ("xval", "synthetic", "digits"):
         for ext in ("png", "pdf"):
             assert (out / f"{NAME}_{part}.{ext}").stat().st_size > 0
 
 
-def test_seeded_runs_are_identical(tmp_path):
-    args = ["--quick", "--parts", "xval,synthetic", "--heads", "none", "--no-plot", "--seed", "5"]
-    assert main(args + ["--out", str(tmp_path / "a")]) == 0
-    assert main(args + ["--out", str(tmp_path / "b")]) == 0
+def test_results_identical_for_any_n_jobs(tmp_path):
+    """Seeded runs are reproducible bit for bit, in this process (n_jobs = 1) or in joblib workers (n_jobs = 2)."""
+    args = ["--quick", "--heads", "none,linear", "--no-plot", "--seed", "5", "--seeds", "2", "--digits-seeds", "2",
+            "--no-progress"]
+    assert main(args + ["--n-jobs", "1", "--out", str(tmp_path / "a")]) == 0
+    assert main(args + ["--n-jobs", "2", "--out", str(tmp_path / "b")]) == 0
+    ma, mb = (json.loads((tmp_path / d / f"{NAME}.json").read_text()) for d in "ab")
+    assert (ma["n_jobs"], mb["n_jobs"]) == (1, 2) and ma["config_hash"] == mb["config_hash"]
     with np.load(tmp_path / "a" / f"{NAME}.npz") as a, np.load(tmp_path / "b" / f"{NAME}.npz") as b:
         assert a.files == b.files
         for k in a.files:
             if "epoch_time_s" in k:
                 continue
             np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    for part in ("synthetic", "digits"):
+        for key, run in ma["results"][part]["runs"].items():
+            other = mb["results"][part]["runs"][key]
+            for name, st in run["stats"].items():
+                if "time" not in name:
+                    assert st == other["stats"][name], (part, key, name)
+
+
+def test_seed_statistics_are_the_mean_sd_and_all_of_the_replicates(tmp_path):
+    out = tmp_path / "stats"
+    # 4 seeds: an explicit --seeds equal to the default (3) would be replaced by --quick's 2 (sims._common.apply_quick)
+    assert main(["--quick", "--parts", "synthetic", "--heads", "linear", "--seeds", "4", "--no-plot", "--no-progress",
+                 "--n-jobs", "1", "--out", str(out)]) == 0
+    res = json.loads((out / f"{NAME}.json").read_text())["results"]["synthetic"]
+    assert res["n_seeds"] == 4 and res["run_keys"] == ["linear@moderate", "linear@small", "linear@large"]
+    with np.load(out / f"{NAME}.npz") as data:
+        for key in res["run_keys"]:
+            run = res["runs"][key]
+            assert run["n_seeds"] == 4 and len(set(run["run_seeds"])) == 4
+            for name in ("probe_h_final", "probe_z_final", "final_infonce"):
+                st = run["stats"][name]
+                v = np.asarray(st["all"])
+                assert v.shape == (4,) and run[name] == st["mean"]
+                assert st["mean"] == pytest.approx(v.mean(), abs=1e-15) and st["sd"] == pytest.approx(v.std(ddof=1), abs=1e-15)
+            gap = res["probe_gap"][key]
+            d = np.asarray(run["stats"]["probe_h_final"]["all"]) - np.asarray(run["stats"]["probe_z_final"]["all"])
+            np.testing.assert_allclose(gap["all"], d, atol=1e-15)
+            assert gap["n_h_better_by_0.01"] == int(np.sum(d > 0.01))
+            allv = data[f"syn[{key}]_metric_infonce_all"]
+            assert allv.shape == (4, 3)  # seeds x (epoch 0 + 2 epochs)
+            np.testing.assert_allclose(data[f"syn[{key}]_metric_infonce"], allv.mean(axis=0), rtol=0, atol=1e-12)
+            np.testing.assert_allclose(data[f"syn[{key}]_metric_infonce_sd"], allv.std(axis=0, ddof=1), rtol=0, atol=1e-12)
+            # the replicates are independent draws (data, map, initialisations), not copies
+            assert not np.array_equal(allv[0], allv[1]) and not np.array_equal(allv[1], allv[2])
+            # Prop. 3.1 holds for every seed and epoch, not only on average
+            lo, hi = data[f"syn[{key}]_metric_lower_all"], data[f"syn[{key}]_metric_upper_all"]
+            assert np.all(lo <= allv + 1e-9) and np.all(allv <= hi + 1e-9)
 
 
 def test_every_head_trains(tmp_path):
