@@ -6,7 +6,10 @@
 * ``projector_e2e_synthetic`` / ``projector_e2e_digits``: InfoNCE and its
   bound (Cosentino Fig. 3), Rank_tau (Fig. 1), FVU (Fig. 7), nearest-negative
   label agreement (Fig. 6), covariance spectra (Song et al. Figs. 1, 3) and
-  linear-probe accuracy before / after the projector.
+  linear-probe accuracy before / after the projector and their paired
+  difference.  Per-epoch metrics: mean over seeds with a +-sd band;
+  InfoNCE: points with sd error bars between its bounds (lines); bars:
+  mean +- sd with every seed as a dot.
 
 ``python -m figures.projector_e2e [results_dir] [out_dir]``.
 """

@@ -45,6 +45,18 @@
     The same heads on the 8x8 digits with a small CNN and image
     augmentations (:mod:`theory.datasets`, :mod:`theory.augmentations`).
 
+Every SimCLR run is repeated ``--seeds`` (synthetic, default 3) or
+``--digits-seeds`` (digits, default 5) times; replicate ``r`` draws its own
+data, nonlinear map / split, initialisations and augmentations from
+``SeedSequence([seed, part, r])`` and all heads of a replicate share its data
+and encoder initialisation (the before/after-projector comparison is paired).
+Arrays ``syn[<key>]_<name>`` / ``dig[<key>]_<name>`` hold the mean over seeds,
+``..._sd`` the sample sd and ``..._all`` every seed; JSON
+``runs[key][name]`` is the mean and ``runs[key]["stats"][name]`` holds
+``mean``, ``sd`` and ``all``.  The ``(head, seed)`` runs and the ``xval``
+part run as independent joblib tasks (``--n-jobs``, ``--threads`` torch
+threads each); the results do not depend on ``--n-jobs``.
+
 Outputs ``results/projector_e2e/projector_e2e.{json,npz}`` and, unless
 ``--no-plot``, the figures of :mod:`figures.projector_e2e`.
 """
