@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from theory.infonce import invariance_loss, nearest_negative
@@ -66,22 +66,92 @@ def test_fvu_extremes(rng):
 # ------------------------------------------------------------ Fig. 6 metric
 
 
-@given(N=st.integers(2, 10), d=st.integers(1, 5), k=st.integers(1, 4), seed=seeds)
-def test_label_agreement_against_loop(N, d, k, seed):
+def _loop_nearest(z):
+    """Nearest negative by a plain loop over the stacked unit embeddings z (2N, d): (index, gap to runner-up)."""
+    N = z.shape[0] // 2
+    idx, gaps = [], []
+    for i in range(N):
+        cands = sorted(((float(z[i] @ z[l]), l) for l in range(2 * N) if l % N != i), reverse=True)
+        idx.append(cands[0][1])
+        gaps.append(cands[0][0] - cands[1][0])
+    return np.array(idx), np.array(gaps)
+
+
+@given(N=st.integers(2, 10), d=st.integers(2, 5), k=st.integers(2, 4), seed=seeds)
+@example(N=2, d=2, k=2, seed=0)  # smallest batch: two negatives per anchor
+@example(N=5, d=2, k=2, seed=4)
+def test_label_agreement_and_displacements_against_loop(N, d, k, seed):
+    """Tie-free inputs: the loop's nearest negative is unambiguous (runner-up at least 1e-9 below)."""
     rng = np.random.default_rng(seed)
     h1, h2 = rng.standard_normal((2, N, d))
     y = rng.integers(0, 3, N)
     W = rng.standard_normal((k, d))
     z = np.concatenate([h1, h2]) @ W.T
     z /= np.linalg.norm(z, axis=1, keepdims=True)
-    agree = []
-    for i in range(N):
-        cands = [(z[i] @ z[l], -l, l) for l in range(2 * N) if l % N != i]
-        l = max(cands)[2]  # largest cosine, ties to the smallest index
-        agree.append(y[l % N] == y[i])
-    assert nearest_negative_label_agreement(h1, h2, y, W) == pytest.approx(np.mean(agree))
-    delta = displacement_vectors(h1, h2, W)
-    np.testing.assert_allclose(delta, h2 - np.concatenate([h1, h2])[nearest_negative(h1, h2, W)])
+    idx, gaps = _loop_nearest(z)
+    assume(gaps.min() > 1e-9)
+    agree = [y[l % N] == y[i] for i, l in enumerate(idx)]
+    assert nearest_negative_label_agreement(h1, h2, y, W) == pytest.approx(np.mean(agree), abs=1e-15)
+    assert np.array_equal(nearest_negative(h1, h2, W), idx)
+    # displacement delta h_i = h2_i - h~*_i, built from the loop's index in the ENCODER space
+    stacked = np.concatenate([h1, h2])
+    expected = np.stack([h2[i] - stacked[l] for i, l in enumerate(idx)])
+    np.testing.assert_allclose(displacement_vectors(h1, h2, W), expected, rtol=0, atol=1e-14)
+
+
+def test_displacement_vectors_hand_computed():
+    """Four points on the plane: nearest negatives and displacements worked out by hand."""
+    h1 = np.array([[1.0, 0.0], [0.0, 1.0]])
+    h2 = np.array([[1.0, 0.2], [-0.1, 2.0]])
+    # anchor 0 (1,0): negatives are h1_1 = (0,1) (cos 0) and h2_1 = (-0.1, 2) (cos < 0) -> h1_1 (index 1)
+    # anchor 1 (0,1): negatives h1_0 = (1,0) (cos 0) and h2_0 = (1, 0.2) (cos 0.196) -> h2_0 (index 2)
+    assert np.array_equal(nearest_negative(h1, h2), [1, 2])
+    np.testing.assert_allclose(displacement_vectors(h1, h2), [[1.0, -0.8], [-1.1, 1.8]], atol=1e-15)
+    # a projector onto the first axis changes the geometry: z = h_x, all cosines +-1 (ties)
+    W = np.array([[1.0, 0.0]])
+    # anchor 0 (z=+1): negatives z(h1_1) = 0 -> zero embedding is refused
+    with pytest.raises(ValueError, match="zero row"):
+        nearest_negative(h1, h2, W)
+
+
+def test_tie_rule_smallest_index_among_exact_ties():
+    """d = 1: every cosine is +-1, so the nearest negative is the first negative on the anchor's side."""
+    h1 = np.array([[2.0], [-1.0], [3.0], [0.5]])
+    h2 = np.array([[1.0], [-4.0], [-2.0], [-0.1]])
+    # signs of [h1; h2]: + - + + | + - - -
+    # anchor 0 (+): negatives exclude 0 and 4 -> first + among 1,2,3,5,6,7 is 2
+    # anchor 1 (-): exclude 1, 5 -> first - among 0,2,3,4,6,7 is 6
+    # anchor 2 (+): exclude 2, 6 -> 0;  anchor 3 (+): exclude 3, 7 -> 0
+    assert np.array_equal(nearest_negative(h1, h2), [2, 6, 0, 0])
+    y = np.array([0, 1, 1, 0])
+    # matches: y[2 % 4] = 1 vs 0 (no), y[6 % 4] = 1 vs 1 (yes), y[0] = 0 vs 1 (no), y[0] = 0 vs 0 (yes)
+    assert nearest_negative_label_agreement(h1, h2, y) == pytest.approx(0.5)
+
+
+def test_tie_rule_is_robust_to_rounding_and_tunable():
+    """Two negatives at the same true cosine but differing by a rounding step: the smaller index wins."""
+    a = np.array([1.0, 0.0])
+    theta = 0.3
+    u = np.array([np.cos(theta), np.sin(theta)])
+    v = np.array([np.cos(theta), -np.sin(theta)])  # mirror image of u: same cosine with a
+    v_bumped = v + np.array([0.0, -1e-15])  # a rounding-level change of the cosine
+    h1 = np.stack([a, 5.0 * v_bumped, -a])
+    h2 = np.stack([-a + np.array([0, 1.0]), 3.0 * u, np.array([0.0, -1.0])])
+    cos = np.concatenate([h1, h2]) @ a / np.linalg.norm(np.concatenate([h1, h2]), axis=1)
+    # anchor 0: candidates 1 (v) and 4 (u) tie at cos(theta); every other candidate is far below
+    assert abs(cos[1] - cos[4]) < 1e-14 and cos[1] > max(np.delete(cos, [0, 1, 3, 4])) + 0.1
+    assert nearest_negative(h1, h2)[0] == 1
+    # a tolerance far below the rounding level gives the plain argmax of the computed cosines
+    strict = nearest_negative(h1, h2, tie_tol=0.0)[0]
+    assert strict == (1 if cos[1] >= cos[4] else 4)
+    # a wide tolerance makes a genuinely lower candidate with a smaller index a tie, and it wins
+    g1 = np.array([a, [np.cos(0.5), np.sin(0.5)], [np.cos(0.3), np.sin(0.3)]])
+    g2 = np.array([[0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    # anchor 0's negatives: 1 (cos 0.878), 2 (cos 0.955), 4 (cos -1), 5 (cos 0)
+    assert nearest_negative(g1, g2)[0] == 2
+    assert nearest_negative(g1, g2, tie_tol=0.1)[0] == 1
+    with pytest.raises(ValueError, match="tie_tol"):
+        nearest_negative(h1, h2, tie_tol=-1e-3)
 
 
 # -------------------------------------------------------- Props. 4.1-4.3

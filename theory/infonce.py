@@ -236,7 +236,11 @@ def entropy_decomposition(f1, f2, beta: float, *, normalize: bool = True) -> Ent
 # ------------------------------------------------------- Prop. 3.1
 
 
-def nearest_negative(h1, h2, W=None) -> np.ndarray:
+#: cosines within this absolute distance of the largest one are ties (see :func:`nearest_negative`)
+TIE_TOL = 1e-12
+
+
+def nearest_negative(h1, h2, W=None, *, tie_tol: float = TIE_TOL) -> np.ndarray:
     """Index of the nearest negative ``h~*_i`` of each anchor (Prop. 3.1, Table 1).
 
     .. math::
@@ -259,11 +263,24 @@ def nearest_negative(h1, h2, W=None) -> np.ndarray:
     ndarray of int, shape (N,)
         Indices into the stacked views ``[h1; h2]`` (``l < N``: view 1 of
         input ``l``; ``l >= N``: view 2 of input ``l - N``); the input index
-        is ``l % N``.  Ties go to the smallest index.
+        is ``l % N``.
+
+    Notes
+    -----
+    **Tie rule.**  Cosines are computed in floating point, so two negatives
+    at the same true similarity (e.g. every cosine is ``+-1`` when
+    ``d_proj = 1``, or two views are mirror images) can differ by a rounding
+    step, and which one wins would depend on the BLAS and on the order of
+    the sums.  Every negative whose cosine lies within ``tie_tol`` (absolute;
+    cosines are in ``[-1, 1]``, default ``1e-12``, about ``4500`` ulps of 1)
+    of the largest is a tie, and ties go to the smallest stacked index.
+    ``tie_tol = 0`` gives the plain ``argmax`` of the computed cosines.
     """
+    tie_tol = check_scalar(tie_tol, "tie_tol", low=0.0, high=1.0)
     f1, f2 = _views(h1, h2, W, normalize=True)
     logits, _ = _masked_logits(f1, f2, 1.0)
-    return np.argmax(logits, axis=1)
+    best = logits.max(axis=1, keepdims=True)
+    return np.argmax(logits >= best - tie_tol, axis=1)
 
 
 def _stack(h1: np.ndarray, h2: np.ndarray) -> np.ndarray:

@@ -483,30 +483,91 @@ def _cutting_plane_upper(Y: np.ndarray, u: np.ndarray, size: int, iters: int = 1
     return best_ub, best_u
 
 
-def _ascent(Y: np.ndarray, socp: _SOCP, u0: np.ndarray, signed: bool, max_rounds: int = 20):
-    """Sign-pattern ascent: s = sign(Y u), u <- SOCP(s), until s repeats."""
-    best_u, best = u0, _objective(Y, u0, signed)
-    ub_signed = np.inf
+def _ascent(Y: np.ndarray, socp: _SOCP, u0: np.ndarray, max_rounds: int = 20):
+    """Sign-pattern ascent for ``min_i |y_i^T u|``: s = sign(Y u), u <- SOCP(s), until s repeats.
+
+    Returns the best value and unit direction seen (each step cannot decrease
+    the objective: the SOCP's optimum for ``s = sign(Y u)`` is at least the
+    value at ``u``).
+    """
+    best_u, best = u0, _objective(Y, u0, False)
     seen = set()
     u = u0
     for _ in range(max_rounds):
-        s = np.ones(Y.shape[0]) if signed else np.where(Y @ u >= 0, 1.0, -1.0)
+        s = np.where(Y @ u >= 0, 1.0, -1.0)
         key = s.tobytes()
         if key in seen:
             break
         seen.add(key)
-        u_new, ub = socp.solve(s)
-        if signed:
-            ub_signed = ub
+        u_new, _ = socp.solve(s)
         if u_new is None:
             break
-        val = _objective(Y, u_new, signed)
+        val = _objective(Y, u_new, False)
         if val > best:
             best, best_u = val, u_new
         u = u_new
-        if signed:
-            break
-    return best, best_u, ub_signed
+    return best, best_u
+
+
+def _signed_optimum(Y: np.ndarray, socp: _SOCP, *, max_hull_dim: int = 8):
+    """``max_{||u|| = 1} min_i y_i^T u`` with certified bounds: ``(lower, upper, unit u)``.
+
+    Over the unit *ball* the problem is the SOCP; its value is
+    ``dist(0, conv{y_i})`` when ``0`` is outside the hull, and the optimum
+    then lies on the sphere.  When ``0`` is in the hull the ball's optimum is
+    ``u = 0`` (value 0) and says nothing about the sphere, where the value
+    is ``<= 0`` (for every unit ``u``, ``min_i y_i^T u <= (p^T Y) u = 0`` with
+    ``p^T Y = 0``):
+
+    * ``Y`` does not span ``R^d``: any unit ``u`` orthogonal to every ``y_i``
+      attains 0, which is then the optimum;
+    * ``Y`` spans ``R^d``: ``0`` is interior and the value is
+      ``-min_{||u|| = 1} max_i y_i^T u = -dist(0, boundary of conv{y_i})``,
+      attained at a facet normal ``u = -n`` (for the facet
+      ``n^T x = c``, ``max_i n^T y_i = c``).  The facets come from qhull
+      (``scipy.spatial.ConvexHull``) up to ``d = max_hull_dim``; the lower
+      bound is the objective evaluated in numpy at the best facet normal and
+      the upper bound the smallest facet distance (exact combinatorics; it is
+      the one bound here that rests on qhull, not on a dual certificate).
+      Above ``max_hull_dim`` the lower bound comes from the facet-free
+      candidates and the upper bound is the dual certificate ``||p^T Y||``.
+    """
+    N, d = Y.shape
+    u_ball, ub_dual = socp.solve(np.ones(N))
+    trivial = float(np.min(np.linalg.norm(Y, axis=1)))
+    scale = float(np.max(np.linalg.norm(Y, axis=1)))
+    cands = [] if u_ball is None else [u_ball]
+    if u_ball is not None:
+        val = _objective(Y, u_ball, True)
+        if val > 1e-9 * scale:  # 0 is outside the hull: the ball's optimum is on the sphere
+            return val, max(min(ub_dual, trivial), val), u_ball
+    # 0 is (numerically) in the hull: the value on the sphere is <= ub_dual ~ 0
+    upper = min(ub_dual, trivial) if np.isfinite(ub_dual) else trivial
+    _, sv, vt = np.linalg.svd(Y, full_matrices=True)
+    rank = int(np.count_nonzero(sv > max(N, d) * np.finfo(float).eps * (sv[0] if sv.size else 0.0)))
+    if rank < d:  # a unit direction orthogonal to every y_i attains 0 (up to rounding)
+        u0 = vt[-1]
+        lo = _objective(Y, u0, True)
+        return lo, max(upper, lo), u0
+    if d == 1:
+        u_best = np.array([1.0]) if Y.min() >= -Y.max() else np.array([-1.0])
+        val = _objective(Y, u_best, True)
+        return val, val, u_best
+    if d <= max_hull_dim and N > d:
+        from scipy.spatial import ConvexHull
+
+        hull = ConvexHull(Y)
+        normals = hull.equations[:, :-1]
+        normals = normals / np.linalg.norm(normals, axis=1, keepdims=True)
+        vals = (-(Y @ normals.T)).min(axis=0)  # objective at u = -n for every facet
+        j = int(np.argmax(vals))
+        u_best = -normals[j]
+        lo = _objective(Y, u_best, True)
+        return lo, max(min(upper, float(vals.max())), lo), u_best
+    cands.append(vt[0])
+    vals = [(_objective(Y, c, True), c) for c in cands]
+    lo, u_best = max(vals, key=lambda t: t[0])
+    return lo, max(upper, lo), u_best
 
 
 # ------------------------------------------------------------- public methods
@@ -567,37 +628,32 @@ def convex_integrity(
             lo[k] = hi[k] = 0.0
             continue
         socp = _SOCP(Y, solver)
+        if signed:  # a convex problem on the ball; the sphere needs care when 0 is in the hull
+            lo[k], hi[k], u = _signed_optimum(Y, socp)
+            dirs[k] = V @ u
+            continue
         _, _, vt = np.linalg.svd(Y, full_matrices=False)
-        if signed:
-            starts = [vt[0]]
-        else:
-            starts = [V.T @ g.directions[k], vt[0], _smooth_ascent(Y, rng, restarts=restarts)]
-        best, best_u, ub = -np.inf, None, np.inf
+        starts = [V.T @ g.directions[k], vt[0], _smooth_ascent(Y, rng, restarts=restarts)]
+        best, best_u = -np.inf, None
         for u0 in starts:
             u0 = _unit_or_none(u0)
             if u0 is None:
                 continue
-            val, u, ub_s = _ascent(Y, socp, u0, signed)
-            ub = min(ub, ub_s)
+            val, u = _ascent(Y, socp, u0)
             if val > best:
                 best, best_u = val, u
         lo[k] = best
         dirs[k] = V @ best_u
-        trivial = float(np.min(np.linalg.norm(Y, axis=1)))
-        if signed:
-            hi[k] = min(ub, trivial)
-        else:
-            ubs = [trivial]
-            if bounds and sdp:
-                ubs.append(_spectral_upper(Y))
-            if bounds:
-                sub_ub, sub_u = _cutting_plane_upper(Y, best_u, subset_size)
-                ubs.append(sub_ub)
-                if sub_u is not None and _objective(Y, sub_u, signed) > lo[k]:
-                    lo[k] = _objective(Y, sub_u, signed)
-                    dirs[k] = V @ sub_u
-            hi[k] = min(ubs)
-        hi[k] = max(hi[k], lo[k])  # a certificate below a feasible value can only be rounding
+        ubs = [float(np.min(np.linalg.norm(Y, axis=1)))]
+        if bounds and sdp:
+            ubs.append(_spectral_upper(Y))
+        if bounds:
+            sub_ub, sub_u = _cutting_plane_upper(Y, best_u, subset_size)
+            ubs.append(sub_ub)
+            if sub_u is not None and _objective(Y, sub_u, False) > lo[k]:
+                lo[k] = _objective(Y, sub_u, False)
+                dirs[k] = V @ sub_u
+        hi[k] = max(min(ubs), lo[k])  # a certificate below a feasible value can only be rounding
     return IntegrityResult(float(lo.min()), float(lo.min()), float(hi.min()), lo, hi, dirs, kind, bool(signed), "convex")
 
 
@@ -636,25 +692,21 @@ def exact_integrity(
             )
         if V.shape[1] == 0 or np.all(np.linalg.norm(Y, axis=1) == 0):
             continue
-        if signed:
-            S = np.ones((1, Y.shape[0]))
-            p = min_norm_in_hull((Y @ Y.T)[None], iters=3000)
-            v = p @ Y
-            ub = np.linalg.norm(v, axis=1)
-        else:
-            S, ub, v = _enumerate(Y, iters=3000)
         socp = _SOCP(Y, solver)
+        if signed:  # one convex program on the ball; the sphere needs care when 0 is in the hull
+            lo[k], hi[k], u = _signed_optimum(Y, socp)
+            dirs[k] = V @ u
+            continue
+        S, ub, v = _enumerate(Y, iters=3000)
         j = int(np.argmax(ub))
         u, ub_best = socp.solve(S[j])
         cands = [u, _unit_or_none(v[j])]
-        vals = [(_objective(Y, c, signed), c) for c in cands if c is not None]
+        vals = [(_objective(Y, c, False), c) for c in cands if c is not None]
         best, best_u = max(vals, key=lambda t: t[0]) if vals else (0.0, np.zeros(Y.shape[1]))
         ub = ub.copy()
         ub[j] = min(ub[j], ub_best)
         lo[k] = best
         hi[k] = max(float(ub.max()), best)
-        if signed and hi[k] <= 0:
-            hi[k] = max(best, 0.0)
         dirs[k] = V @ best_u
     return IntegrityResult(float(lo.min()), float(lo.min()), float(hi.min()), lo, hi, dirs, kind, bool(signed), "exact")
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from theory._validation import check_int, check_matrix, check_random_state, check_scalar, check_vector
-from theory.infonce import check_views, embed, nearest_negative
+from theory.infonce import TIE_TOL, check_views, embed, nearest_negative
 
 __all__ = [
     "rank_tau",
@@ -107,14 +107,30 @@ def fraction_variance_unexplained(delta_h, W) -> float:
     return min(max(resid / total, 0.0), 1.0)
 
 
-def displacement_vectors(h1, h2, W=None) -> np.ndarray:
-    """``delta h_i = h_i^(2) - h~*_i`` (Table 1), the nearest negative taken in the projector space."""
+def displacement_vectors(h1, h2, W=None, *, tie_tol: float = TIE_TOL) -> np.ndarray:
+    """``delta h_i = h_i^(2) - h~*_i`` (Table 1), the nearest negative taken in the projector space.
+
+    Parameters
+    ----------
+    h1, h2 : array_like, shape (N, d_enc)
+        Encoder outputs of the two views (``N >= 2``).
+    W : array_like, shape (d_proj, d_enc), optional
+        Projector in whose output space ``h~*_i`` is selected (identity if omitted).
+    tie_tol : float
+        Cosines within ``tie_tol`` of the largest are ties, resolved to the
+        smallest stacked index (:func:`theory.infonce.nearest_negative`).
+
+    Returns
+    -------
+    ndarray, shape (N, d_enc)
+        Row ``i`` is ``h_i^(2) - h~*_i`` in the encoder space.
+    """
     h1, h2 = check_views(h1, h2)
-    idx = nearest_negative(h1, h2, W)
+    idx = nearest_negative(h1, h2, W, tie_tol=tie_tol)
     return h2 - np.concatenate([h1, h2], axis=0)[idx]
 
 
-def nearest_negative_label_agreement(h1, h2, labels, W=None) -> float:
+def nearest_negative_label_agreement(h1, h2, labels, W=None, *, tie_tol: float = TIE_TOL) -> float:
     """Fraction of anchors whose nearest negative ``h~*_i`` shares the label of ``h_i^(2)`` (Fig. 6).
 
     Parameters
@@ -124,6 +140,9 @@ def nearest_negative_label_agreement(h1, h2, labels, W=None) -> float:
         Class label of input ``i`` (both views share it).
     W : array_like, shape (d_proj, d_enc), optional
         The projector in whose output space ``h~*_i`` is selected.
+    tie_tol : float
+        Tie rule of :func:`theory.infonce.nearest_negative`: cosines within
+        ``tie_tol`` of the largest are ties and go to the smallest index.
 
     Returns
     -------
@@ -133,7 +152,7 @@ def nearest_negative_label_agreement(h1, h2, labels, W=None) -> float:
     labels = np.asarray(labels)
     if labels.shape != (h1.shape[0],):
         raise ValueError(f"labels must have shape ({h1.shape[0]},), got {labels.shape}")
-    idx = nearest_negative(h1, h2, W) % h1.shape[0]
+    idx = nearest_negative(h1, h2, W, tie_tol=tie_tol) % h1.shape[0]
     return float(np.mean(labels[idx] == labels))
 
 
