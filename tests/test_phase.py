@@ -1,20 +1,48 @@
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from theory.phase import expansion_measure, regime, tau_star, w_eta
+from theory.population_loss import first_order_loss
 
 pos = st.floats(1e-3, 1e2)
 
 
-@given(sigma2=pos, rho=pos)
-def test_tau_star_is_the_root_of_its_defining_equation(sigma2, rho):
-    # tau* solves 2 rho / tau = (1 + sigma2 + rho) log(1 + 2 sigma2)
-    t = tau_star(sigma2, rho)
-    assert 2 * rho / t == pytest.approx((1 + sigma2 + rho) * np.log(1 + 2 * sigma2), rel=1e-12)
-    assert regime(sigma2, t * 1.01, rho) == "expansion"
-    assert regime(sigma2, t / 1.01, rho) == "shrinkage"
+def _first_order_slope_at_rank_one(sigma2, tau, rho, p=4, h=1e-5):
+    """dL~/dt at t = 1 (second-order one-sided difference, error O(h^2)) from first_order_loss on
+    explicit matrices W(t) (no reduced formula)."""
+    mu = np.zeros(p)
+    mu[0] = np.sqrt(rho)
+
+    def W(t):
+        return np.diag([np.sqrt(t)] + [np.sqrt((1 - t) / (p - 1))] * (p - 1))
+
+    f = [first_order_loss(W(1.0 - k * h), mu, sigma2, tau) for k in range(3)]
+    return (3 * f[0] - 4 * f[1] + f[2]) / (2 * h)
+
+
+@given(sigma2=st.floats(1e-2, 1e2), rho=st.floats(1e-2, 1e2))
+@example(sigma2=1e-2, rho=1e2)  # tau* large
+@example(sigma2=1e2, rho=1e-2)  # tau* tiny
+@example(sigma2=1.0, rho=1.0)
+def test_tau_star_is_where_the_first_order_minimiser_becomes_rank_one(sigma2, rho):
+    """Independent of the closed form: the temperature at which L~'s slope at t = 1 changes sign,
+    found by brentq on first_order_loss evaluated at explicit projectors, and the minimiser found by a
+    bounded scalar search on either side."""
+    from scipy.optimize import brentq, minimize_scalar
+
+    ts = tau_star(sigma2, rho)
+    root = brentq(lambda lt: _first_order_slope_at_rank_one(sigma2, np.exp(lt), rho), np.log(ts) - 3, np.log(ts) + 3,
+                  xtol=1e-12)
+    assert np.exp(root) == pytest.approx(ts, rel=1e-6)  # O(h^2) difference, h = 1e-5
+    mu = np.array([np.sqrt(rho), 0.0, 0.0])
+    for tau, rank_one in ((ts * 1.05, True), (ts / 1.05, False)):
+        res = minimize_scalar(lambda t: first_order_loss(np.diag([np.sqrt(t), np.sqrt((1 - t) / 2), np.sqrt((1 - t) / 2)]),
+                                                         mu, sigma2, tau), bounds=(0.0, 1.0), method="bounded",
+                              options={"xatol": 1e-10})
+        assert (res.x > 1 - 1e-6) == rank_one
+        assert regime(sigma2, tau, rho) == ("expansion" if rank_one else "shrinkage")
 
 
 @given(p=st.integers(2, 6), k=st.integers(1, 6), seed=st.integers(0, 2**16))

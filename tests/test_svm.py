@@ -107,35 +107,35 @@ def test_project_is_w_eta(seed, eta):
     assert np.allclose(project(h, mu, eta), h @ w_eta(mu, eta), atol=1e-12)
 
 
-@given(
-    seed=st.integers(0, 2**20),
-    eta=st.floats(-0.95, 20.0),
-    gamma=st.floats(-2.0, 2.0),
-)
-def test_exact_error_against_direct_formula(seed, eta, gamma):
+@given(seed=st.integers(0, 2**20), eta=st.floats(-0.95, 20.0), scale=st.floats(0.1, 10.0))
+@example(seed=0, eta=-0.95, scale=0.1)
+def test_exact_error_hand_derived_special_cases(seed, eta, scale):
+    """beta = c mu: W_eta mu = (1+eta) mu, so the score is c (1+eta)(y rho + mu.g) and the error is the
+    Bayes error Phi(-||mu||) for every eta and c > 0; beta perp mu: the score ignores y, error 1/2
+    (any intercept gamma: (Phi(-g/s) + Phi(g/s))/2 = 1/2)."""
     rng = np.random.default_rng(seed)
     mu = rng.standard_normal(6)
-    beta = rng.standard_normal(6)
-    v = w_eta(mu, eta) @ beta
-    m, sig = mu @ v, np.linalg.norm(v)
-    ref = 0.5 * norm.cdf(-(m + gamma) / sig) + 0.5 * norm.cdf(-(m - gamma) / sig)
-    assert classification_error(beta, mu, eta, gamma) == pytest.approx(ref, rel=1e-12, abs=1e-300)
-    if gamma == 0.0:
-        assert classification_error(beta, mu, eta) == pytest.approx(norm.cdf(-m / sig), rel=1e-12)
+    rho = mu @ mu
+    assert classification_error(scale * mu, mu, eta) == pytest.approx(norm.cdf(-np.sqrt(rho)), rel=1e-12)
+    assert classification_error(-scale * mu, mu, eta) == pytest.approx(norm.cdf(np.sqrt(rho)), rel=1e-12)
+    v = rng.standard_normal(6)
+    v -= (v @ mu) / rho * mu
+    for gamma in (0.0, 0.7, -2.0):
+        assert classification_error(scale * v, mu, eta, gamma) == pytest.approx(0.5, abs=1e-12)  # v perp mu up to rounding
 
 
-def test_exact_error_against_monte_carlo():
-    # fresh test draws, misclassification frequency; tolerance 4 binomial standard errors
+@pytest.mark.parametrize("eta, gamma", [(-0.5, 0.0), (2.0, 0.3), (-0.9, -0.4), (10.0, 1.5)])
+def test_exact_error_against_monte_carlo(eta, gamma):
+    """Fresh test draws, misclassification frequency; tolerance 4 binomial standard errors."""
     rng = np.random.default_rng(7)
     p, N = 8, 400_000
     mu = rng.standard_normal(p) * 0.4
     beta = mu + rng.standard_normal(p) * 0.5
-    for eta, gamma in [(-0.5, 0.0), (2.0, 0.3)]:
-        h, y = sample_gmm(N, mu, seed=11)
-        z = project(h, mu, eta)
-        freq = np.mean(y * (gamma + z @ beta) < 0)
-        err = classification_error(beta, mu, eta, gamma)
-        assert abs(freq - err) < 4 * np.sqrt(err * (1 - err) / N)
+    h, y = sample_gmm(N, mu, seed=11)
+    z = project(h, mu, eta)
+    freq = np.mean(y * (gamma + z @ beta) < 0)
+    err = classification_error(beta, mu, eta, gamma)
+    assert abs(freq - err) < 4 * np.sqrt(err * (1 - err) / N)
 
 
 def test_separability_is_invariant_under_w_eta():
