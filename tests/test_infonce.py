@@ -99,24 +99,56 @@ def test_prop_31_sandwich_holds_for_all_inputs(n, d, beta, seed):
     loss = infonce(f1, f2, beta)
     ub = upper_bound(f1, f2, beta)
     assert ub.lower - 1e-10 <= loss <= ub.upper + 1e-10
-    assert ub.upper == pytest.approx(beta * ub.invariance + beta * ub.repulsion + math.log(2 * (n - 1)), rel=1e-12, abs=1e-12)
+    # eq. (3) from eqs. (4)-(5) evaluated by a loop over anchors and negatives (no package code)
+    inv, rep = _loop_terms(f1, f2)
+    assert ub.invariance == pytest.approx(inv, abs=1e-12) and ub.repulsion == pytest.approx(rep, abs=1e-12)
+    assert ub.upper == pytest.approx(beta * inv + beta * rep + math.log(2 * (n - 1)), rel=1e-12, abs=1e-12)
+    assert loss == pytest.approx(_loop_infonce(f1, f2, beta), rel=1e-10, abs=1e-10)
+
+
+def _cos(a, b):
+    return float(a @ b) / math.sqrt(float(a @ a) * float(b @ b))
+
+
+def _loop_terms(z1, z2):
+    """L_invariance (eq. 4) and L_repulsion (eq. 5) by plain loops over raw (unnormalised) embeddings."""
+    n = len(z1)
+    stacked = list(z1) + list(z2)
+    inv = -sum(_cos(z1[i], z2[i]) for i in range(n)) / n
+    rep = sum(max(_cos(z1[i], stacked[l]) for l in range(2 * n) if l % n != i) for i in range(n)) / n
+    return inv, rep
+
+
+def _loop_infonce(z1, z2, beta):
+    """Eq. (1) by a loop: mean_i [log sum_{l in B_-i} exp(beta cos_il) - beta cos_ii+]."""
+    n = len(z1)
+    stacked = list(z1) + list(z2)
+    total = 0.0
+    for i in range(n):
+        logits = [beta * _cos(z1[i], stacked[l]) for l in range(2 * n) if l % n != i]
+        m = max(logits)
+        total += m + math.log(sum(math.exp(x - m) for x in logits)) - beta * _cos(z1[i], z2[i])
+    return total / n
 
 
 @given(n=st.integers(2, 8), d=st.integers(2, 6), d_proj=st.integers(1, 4), beta=st.floats(0.1, 10.0), seed=seeds)
+@example(n=2, d=2, d_proj=1, beta=0.1, seed=0)  # d_proj = 1: every cosine is +-1
 def test_prop_31_linear_projector_terms_match_definitions(n, d, d_proj, beta, seed):
     h1, h2 = _batch(seed, n, d)
     W = np.random.default_rng(seed + 1).standard_normal((d_proj, d))
     ub = upper_bound(h1, h2, beta, W)
-    assert ub.invariance == pytest.approx(invariance_loss(h1, h2, W), abs=1e-12)
-    assert ub.repulsion == pytest.approx(repulsion_loss(h1, h2, W), abs=1e-12)
-    assert infonce(embed(h1, W), embed(h2, W), beta) <= ub.upper + 1e-10
+    z1, z2 = h1 @ W.T, h2 @ W.T  # the projector applied by the test
+    inv, rep = _loop_terms(z1, z2)
+    assert ub.invariance == pytest.approx(inv, abs=1e-12)
+    assert ub.repulsion == pytest.approx(rep, abs=1e-12)
+    assert ub.upper == pytest.approx(beta * (inv + rep) + math.log(2 * (n - 1)), abs=1e-11)
+    assert _loop_infonce(z1, z2, beta) <= ub.upper + 1e-10
     # the nearest negative is a maximiser of Sim(W h1_i, W h~_l) over B_-i (direct loop)
-    z = np.concatenate([h1, h2]) @ W.T
-    z = z / np.linalg.norm(z, axis=1, keepdims=True)
+    z = np.concatenate([z1, z2])
     for i, l in enumerate(ub.nearest):
         cands = [k for k in range(2 * n) if k % n != i]
         assert l in cands
-        assert z[i] @ z[l] >= max(z[i] @ z[k] for k in cands) - 1e-12
+        assert _cos(z[i], z[l]) >= max(_cos(z[i], z[k]) for k in cands) - 1e-12
 
 
 def _top_two_gap(f1, f2):

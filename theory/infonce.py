@@ -279,6 +279,11 @@ def nearest_negative(h1, h2, W=None, *, tie_tol: float = TIE_TOL) -> np.ndarray:
     tie_tol = check_scalar(tie_tol, "tie_tol", low=0.0, high=1.0)
     f1, f2 = _views(h1, h2, W, normalize=True)
     logits, _ = _masked_logits(f1, f2, 1.0)
+    return _nearest_from_logits(logits, tie_tol)
+
+
+def _nearest_from_logits(logits: np.ndarray, tie_tol: float = TIE_TOL) -> np.ndarray:
+    """Row-wise argmax with the tie rule of :func:`nearest_negative` (smallest index within ``tie_tol``)."""
     best = logits.max(axis=1, keepdims=True)
     return np.argmax(logits >= best - tie_tol, axis=1)
 
@@ -362,7 +367,7 @@ def upper_bound(h1, h2, beta: float, W=None) -> UpperBound:
     beta = _check_beta(beta)
     n = f1.shape[0]
     logits, _ = _masked_logits(f1, f2, 1.0)
-    nearest = np.argmax(logits, axis=1)
+    nearest = _nearest_from_logits(logits)
     inv = float(-np.mean(np.einsum("ij,ij->i", f1, f2)))
     rep = float(np.mean(logits[np.arange(n), nearest]))
     log_term = float(np.log(2.0 * (n - 1)))
