@@ -59,10 +59,34 @@ def test_random_shift_is_an_integer_translation(s, seed):
     offsets = [(dy, dx) for dy in range(-s, s + 1) for dx in range(-s, s + 1)]
     for b in range(5):
         assert any(np.array_equal(out[b], _shift_reference(x[b].numpy(), dy, dx)) for dy, dx in offsets)
-    # all offsets occur over many images
+    # all (2s + 1)^2 offsets occur over many images (each with probability 1/9 when s = 1: P(miss) < 9 (8/9)^300)
     if s == 1:
-        many = random_shift(torch.as_tensor(rng.standard_normal((300, 1, 4, 4))), 1, gen(seed))
-        assert many.shape == (300, 1, 4, 4)
+        imgs = rng.standard_normal((300, 1, 4, 4))
+        many = random_shift(torch.as_tensor(imgs), 1, gen(seed)).numpy()
+        seen = {o for b in range(300) for o in offsets if np.array_equal(many[b], _shift_reference(imgs[b], *o))}
+        assert seen == set(offsets)
+
+
+@pytest.mark.parametrize("seed", [0, 4, 9])
+def test_random_affine_rotation_matches_scipy_at_the_drawn_angle(seed):
+    """An anisotropic image (two elongated off-centre blobs) against scipy.ndimage.rotate (bilinear) at the
+    angle the generator draws (u[0] * max_rotation in degrees, u uniform on [-1, 1]); interior pixels."""
+    import scipy.ndimage as ndi
+
+    H = 24
+    yy, xx = np.meshgrid(np.arange(H, dtype=float), np.arange(H, dtype=float), indexing="ij")
+    img = np.exp(-((yy - 8) ** 2 / 4 + (xx - 13) ** 2 / 30)) + 0.5 * np.exp(-((yy - 16) ** 2 / 10 + (xx - 9) ** 2 / 3))
+    x = torch.tensor(img)[None, None].repeat(3, 1, 1, 1)
+    out = random_affine(x, gen(seed), max_rotation_deg=40.0, max_scale=0.0).numpy()
+    angles = (torch.rand((4, 3), generator=gen(seed), dtype=torch.float64) * 2 - 1)[0].numpy() * 40.0
+    inside = (yy - (H - 1) / 2) ** 2 + (xx - (H - 1) / 2) ** 2 < (H / 2 - 3) ** 2  # away from the zero padding
+    for b in range(3):
+        ref = ndi.rotate(img, angles[b], reshape=False, order=1, mode="constant")
+        np.testing.assert_allclose(out[b, 0][inside], ref[inside], atol=1e-12)
+        # and not the opposite rotation (the image is not symmetric)
+        if abs(angles[b]) > 5:
+            wrong = ndi.rotate(img, -angles[b], reshape=False, order=1, mode="constant")
+            assert np.abs(out[b, 0] - wrong)[inside].max() > 0.05
 
 
 def test_random_affine_identity_and_small_jitter():

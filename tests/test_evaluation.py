@@ -62,6 +62,45 @@ def test_linear_probe_separable_and_chance(rng):
     assert abs(acc - 0.25) < 4 * se
 
 
+def test_linear_probe_fits_a_stratified_tenth_standardised_with_its_own_statistics(rng, monkeypatch):
+    """The probe must fit exactly max(1, round(0.1 n_c)) rows per class, rows of the training set,
+    standardised to mean 0 and sd 1 with the subset's own statistics."""
+    from sklearn.linear_model import LogisticRegression
+
+    seen = {}
+    original = LogisticRegression.fit
+
+    def spy(self, X, y, *a, **k):
+        seen["X"], seen["y"] = np.array(X), np.array(y)
+        return original(self, X, y, *a, **k)
+
+    monkeypatch.setattr(LogisticRegression, "fit", spy)
+    counts = [300, 120, 37]
+    y = np.repeat([0, 1, 2], counts)
+    X = rng.standard_normal((y.size, 4)) * [1.0, 10.0, 0.1, 3.0] + [5.0, -2.0, 0.0, 100.0] + y[:, None]
+    linear_probe_accuracy(X, y, X[:10], y[:10], seed=1)
+    assert np.array_equal(np.bincount(seen["y"]), [30, 12, 4])  # round(3.7) = 4
+    np.testing.assert_allclose(seen["X"].mean(0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(seen["X"].std(0), 1.0, rtol=1e-12)
+    # the fitted rows are an affine image of training rows: their pairwise distance ratios per column
+    # match those of some training rows of the class (checked on the sorted column-0 gaps of class 2)
+    z = np.sort(seen["X"][seen["y"] == 2, 0])
+    assert np.all(np.diff(z) > 0)  # distinct rows: sampled without replacement
+
+
+def test_linear_probe_standardises_the_test_set_with_the_training_statistics(rng):
+    """A test set shifted by +4: with the training statistics every shifted point falls on the class-1 side
+    (accuracy 1/2); a probe that standardised the test set with its own statistics would undo the shift."""
+    n = 2000
+    y = rng.integers(0, 2, n)
+    X = (4.0 * y - 2.0)[:, None] + 0.5 * rng.standard_normal((n, 1))
+    yt = rng.integers(0, 2, 1000)
+    Xt = (4.0 * yt - 2.0)[:, None] + 0.5 * rng.standard_normal((1000, 1))
+    assert linear_probe_accuracy(X, y, Xt, yt, seed=0) > 0.99
+    acc_shifted = linear_probe_accuracy(X, y, Xt + 4.0, yt, seed=0)
+    assert abs(acc_shifted - np.mean(yt == 1)) < 0.01
+
+
 def _block_attention(y, inside=5.0, rng=None, jitter=0.0):
     S = np.where(y[:, None] == y[None, :], inside, 0.0)
     if jitter:

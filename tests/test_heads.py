@@ -141,6 +141,26 @@ def test_match_hidden_dim_is_the_closest_width(target, in_dim, out_dim, L):
     assert w == 1 or gap(w) <= gap(w - 1)
 
 
+@pytest.mark.parametrize("activation, n_layers, bias", [("relu", 3, True), ("gelu", 2, True), ("relu", 1, False), ("relu", 4, False)])
+def test_mlp_head_against_a_numpy_forward_pass_with_the_same_weights(activation, n_layers, bias):
+    """Linear -> act -> ... -> Linear with no activation after the last layer, evaluated in numpy."""
+    from scipy.special import erf
+
+    head = make_head("mlp", 5, 3, hidden_dim=7, n_layers=n_layers, activation=activation, bias=bias, seed=2).double()
+    linears = [m for m in head.modules() if isinstance(m, torch.nn.Linear)]
+    assert [tuple(m.weight.shape) for m in linears] == [(7, 5)] * (n_layers > 1) + [(7, 7)] * max(n_layers - 2, 0) + [
+        (3, 7 if n_layers > 1 else 5)]
+    x = torch.randn(6, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    act = {"relu": lambda a: np.maximum(a, 0.0), "gelu": lambda a: 0.5 * a * (1 + erf(a / np.sqrt(2)))}[activation]
+    z = x.numpy()
+    for k, m in enumerate(linears):
+        z = z @ m.weight.detach().numpy().T + (m.bias.detach().numpy() if bias else 0.0)
+        assert (m.bias is not None) == bias
+        if k < len(linears) - 1:
+            z = act(z)
+    np.testing.assert_allclose(head(x).detach().numpy(), z, rtol=1e-12, atol=1e-13)
+
+
 def test_identity_and_factory():
     x = torch.randn(4, 3)
     for name in ("none", "identity"):

@@ -2,17 +2,18 @@ import math
 
 import numpy as np
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 import pytest
 
 from theory.ntxent import nt_xent
 
 
-def _reference(z1: np.ndarray, z2: np.ndarray, tau: float) -> float:
-    """Straightforward loops over eq. (1) of Li & Pimentel-Alarcon."""
+def _reference(z1: np.ndarray, z2: np.ndarray, tau: float, normalize: bool = True) -> float:
+    """Straightforward loops over eq. (1) of Li & Pimentel-Alarcon (raw inner products if not normalize)."""
     z = np.concatenate([z1, z2])
-    z = z / np.linalg.norm(z, axis=1, keepdims=True)
+    if normalize:
+        z = z / np.linalg.norm(z, axis=1, keepdims=True)
     n2 = z.shape[0]
     n = n2 // 2
     total = 0.0
@@ -23,12 +24,22 @@ def _reference(z1: np.ndarray, z2: np.ndarray, tau: float) -> float:
     return total / n2
 
 
-@given(n=st.integers(2, 7), d=st.integers(1, 5), tau=st.floats(0.1, 5.0), seed=st.integers(0, 10_000))
-def test_matches_reference(n, d, tau, seed):
+@given(n=st.integers(2, 7), d=st.integers(1, 5), tau=st.floats(0.1, 5.0), seed=st.integers(0, 10_000),
+       normalize=st.booleans(), scale=st.floats(0.2, 3.0))
+@example(n=2, d=1, tau=0.1, seed=0, normalize=True, scale=1.0)  # smallest batch, cosines +-1
+@example(n=3, d=2, tau=0.5, seed=1, normalize=False, scale=3.0)  # raw inner products, large norms
+def test_matches_reference(n, d, tau, seed, normalize, scale):
     rng = np.random.default_rng(seed)
-    z1, z2 = rng.standard_normal((2, n, d))
-    got = nt_xent(torch.tensor(z1), torch.tensor(z2), tau).item()
-    assert got == pytest.approx(_reference(z1, z2, tau), rel=1e-10, abs=1e-10)
+    z1, z2 = scale * rng.standard_normal((2, n, d))
+    got = nt_xent(torch.tensor(z1), torch.tensor(z2), tau, normalize=normalize).item()
+    assert got == pytest.approx(_reference(z1, z2, tau, normalize), rel=1e-10, abs=1e-10)
+
+
+def test_normalize_false_is_not_scale_invariant_and_normalize_true_is():
+    rng = np.random.default_rng(3)
+    z1, z2 = (torch.tensor(a) for a in rng.standard_normal((2, 5, 4)))
+    assert nt_xent(2 * z1, 2 * z2, 0.5).item() == pytest.approx(nt_xent(z1, z2, 0.5).item(), rel=1e-12)
+    assert abs(nt_xent(2 * z1, 2 * z2, 0.5, normalize=False).item() - nt_xent(z1, z2, 0.5, normalize=False).item()) > 1e-3
 
 
 @given(n=st.integers(2, 50), tau=st.floats(0.05, 10.0))

@@ -25,6 +25,9 @@ seeds = st.integers(0, 2**31 - 1)
 
 
 @given(m=st.integers(1, 8), n=st.integers(1, 8), r=st.integers(0, 8), tau=st.floats(0.0, 5.0), seed=seeds)
+@example(m=3, n=4, r=0, tau=0.0, seed=0)  # the zero matrix, tau = 0: every singular value counts
+@example(m=3, n=4, r=0, tau=0.5, seed=0)  # the zero matrix: rank 0
+@example(m=1, n=1, r=1, tau=5.0, seed=1)  # smallest size
 def test_rank_tau_against_eigenvalues_of_gram(m, n, r, tau, seed):
     rng = np.random.default_rng(seed)
     r = min(r, m, n)
@@ -233,6 +236,28 @@ def test_prop_43_lie_generator_in_kernel(N, d, r, d_proj, seed):
     # a generic projector of output dimension >= 2 does not make the loss minimal
     W2 = rng.standard_normal((max(2, min(d_proj, d)), d))
     assert invariance_loss(h1, h2, W2) > -1.0 + 1e-9
+
+
+def test_rank_tau_at_exact_ties_and_the_zero_matrix():
+    """sigma_j = tau exactly counts (>=); diag(2, 1, 1): tau = 1 gives 3, just above gives 1."""
+    W = np.diag([2.0, 1.0, 1.0])
+    assert rank_tau(W, 1.0) == 3
+    assert rank_tau(W, np.nextafter(1.0, 2.0)) == 1
+    assert rank_tau(W, 2.0) == 1 and rank_tau(W, np.nextafter(2.0, 3.0)) == 0
+    assert rank_tau(W, 0.5, relative=True) == 3  # 0.5 * 2 = 1: ties count
+    assert rank_tau(np.zeros((2, 3)), 0.0) == 2 and rank_tau(np.zeros((2, 3)), 0.1) == 0
+    assert rank_tau(np.zeros((2, 3)), 0.1, relative=True) == 0
+
+
+def test_invariance_minimizer_scales_nan_for_anti_aligned_views():
+    """W h2 = -c W h1 (c > 0): cosine -1, the minimum is not attained, no positive scale exists -> nan;
+    a mixed batch keeps the aligned row's scale."""
+    h1 = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.0]])
+    W = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    h2 = np.array([[-2.0, 0.0, 7.0], [0.0, 3.0, -1.0]])  # row 0 anti-aligned (c = -2), row 1 aligned (c = 3)
+    c = invariance_minimizer_scales(h1, h2, W)
+    assert np.isnan(c[0]) and c[1] == pytest.approx(3.0, rel=1e-12)
+    assert np.all(np.isnan(invariance_minimizer_scales(h1, -h1, W)))
 
 
 def test_lie_augment_rotation_matches_closed_form():

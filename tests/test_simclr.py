@@ -94,8 +94,27 @@ def test_penalty_is_added_and_recorded():
     assert all(p > 0 for p in hist.penalty)
     assert hist.penalty[-1] < hist.penalty[0]
     assert penalised.head.linear.weight.norm() < free.head.linear.weight.norm()
-    # the recorded loss excludes the penalty: it is an NT-Xent value, at most log(2N - 1) + something finite
-    assert all(np.isfinite(hist.loss))
+
+
+def test_history_records_nt_xent_without_the_penalty_and_the_penalty_apart():
+    """Replay with frozen weights (lr 1e-30): loss = eq. (1) on the loop's batches, penalty = its own value."""
+    X, _ = _data(n=48)
+    model = _model("linear")
+    aug = VectorAugment(noise=0.2, dropout=0.1)
+    g_shuffle, g_aug = torch_generators(5)
+    Xt = torch.as_tensor(X)
+    perm = torch.randperm(48, generator=g_shuffle)
+    with torch.no_grad():
+        losses = []
+        for b in range(3):
+            x = Xt[perm[b * 16 : (b + 1) * 16]]
+            losses.append(nt_xent(model(aug(x, g_aug)), model(aug(x, g_aug)), 0.5).item())
+        pen_value = 3.0 * model.head.linear.weight.pow(2).sum().item()
+    hist = train_simclr(model, X, aug, epochs=1, batch_size=16, lr=1e-30, momentum=0.0, weight_decay=0.0, tau=0.5,
+                        seed=5, penalty=lambda head: 3.0 * head.linear.weight.pow(2).sum())
+    assert hist.loss[0] == pytest.approx(np.mean(losses), rel=1e-6)
+    assert hist.penalty[0] == pytest.approx(pen_value, rel=1e-6)
+    assert abs(hist.loss[0] - (np.mean(losses) + pen_value)) > 0.1 * pen_value  # the sum is not what is recorded
 
 
 def test_callbacks_and_history():
@@ -128,9 +147,24 @@ def test_joint_and_separate_views_differ_only_for_the_transformer():
 def test_lr_schedule():
     assert lr_factor(0, 100) == 1.0
     assert lr_factor(50, 100) == pytest.approx(0.5)
+    assert lr_factor(25, 100) == pytest.approx(0.5 * (1 + np.sqrt(0.5)), rel=1e-12)  # cos(pi/4)
     assert lr_factor(100, 100) == pytest.approx(0.0, abs=1e-15)
     assert [lr_factor(s, 100, warmup_steps=4) for s in range(4)] == [0.25, 0.5, 0.75, 1.0]
+    # after warm-up the cosine runs over the remaining 96 steps: step 4 + 48 is its half-way point
+    assert lr_factor(52, 100, warmup_steps=4) == pytest.approx(0.5, rel=1e-12)
+    assert lr_factor(4 + 32, 100, warmup_steps=4) == pytest.approx(0.75, rel=1e-12)  # cos(pi/3) = 1/2
     assert lr_factor(37, 100, scheduler="constant") == 1.0
+    assert lr_factor(2, 100, scheduler="constant", warmup_steps=4) == pytest.approx(0.75)
+
+
+def test_recorded_learning_rate_follows_the_schedule():
+    """history.lr[e] is the rate of the last step of epoch e: base * lr_factor((e + 1) * steps - 1, total)."""
+    X, _ = _data(n=48)  # 3 steps per epoch at batch 16; one warm-up epoch = 3 warm-up steps of 12
+    hist = _train(_model("linear"), X, epochs=4, lr=0.2, warmup_epochs=1)
+    expected = [0.2 * lr_factor((e + 1) * 3 - 1, 12, warmup_steps=3) for e in range(4)]
+    np.testing.assert_allclose(hist.lr, expected, rtol=1e-12)
+    assert hist.lr[0] == pytest.approx(0.2, rel=1e-12)  # hand: last warm-up step, factor 3/3
+    assert hist.lr[1] == pytest.approx(0.2 * 0.5 * (1 + np.cos(2 * np.pi / 9)), rel=1e-12)  # step 5: t = 2/9
 
 
 def test_divergence_is_reported():
@@ -159,4 +193,3 @@ def test_bad_input(kw, match):
         _train(_model("mlp"), np.full((8, 6), np.nan))
     with pytest.raises(ValueError, match="SimCLR"):
         train_simclr(torch.nn.Linear(2, 2), X, VectorAugment())
-    assert isinstance(TrainHistory(), TrainHistory)
