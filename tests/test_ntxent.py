@@ -52,7 +52,20 @@ def test_bad_input():
     z = torch.zeros(1, 3)
     with pytest.raises(ValueError, match="N must be >= 2"):
         nt_xent(z, z)
-    with pytest.raises(ValueError, match="tau"):
+    with pytest.raises(ValueError, match=r"^tau must be in \(0, inf\)"):
         nt_xent(torch.ones(2, 2), torch.ones(2, 2), tau=0.0)
     with pytest.raises(ValueError, match="equal shapes"):
         nt_xent(torch.ones(2, 2), torch.ones(3, 2))
+
+
+def test_default_temperature_is_one_half():
+    rng = np.random.default_rng(0)
+    z1, z2 = (torch.tensor(a) for a in rng.standard_normal((2, 4, 3)))
+    assert nt_xent(z1, z2).item() == pytest.approx(_reference(z1.numpy(), z2.numpy(), 0.5), rel=1e-12)
+
+
+def test_every_intermediate_lives_on_the_inputs_device():
+    """The 'meta' device stands in for a GPU in CI: a mask or index built on the CPU would fail to combine."""
+    z = torch.empty(5, 3, device="meta")
+    out = nt_xent(z, z, 0.3)
+    assert out.device.type == "meta" and out.shape == ()

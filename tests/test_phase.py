@@ -81,14 +81,20 @@ def test_w_eta_acts_on_mu_only(eta, seed):
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: tau_star(0.0, 1.0), "sigma2"),
-        (lambda: tau_star(1.0, -1.0), "rho"),
-        (lambda: tau_star(np.nan, 1.0), "sigma2"),
-        (lambda: w_eta(np.ones(2), -1.0), r"eta must be in \(-1, inf\)"),
-        (lambda: w_eta(np.zeros(2), 0.5), "mu must be non-zero"),
-        (lambda: expansion_measure(np.zeros((2, 2)), np.ones(2)), "W must be non-zero"),
-        (lambda: expansion_measure(np.ones((2, 3)), np.ones(2)), "W must have shape"),
-        (lambda: regime(1.0, 0.0, 1.0), "tau"),
+        (lambda: tau_star(0.0, 1.0), r"^sigma2 must be finite and in \(0, inf\)$"),
+        (lambda: tau_star(1.0, -1.0), r"^rho must be finite and in \(0, inf\)$"),
+        (lambda: tau_star(1.0, 0.0), r"^rho must be finite and in \(0, inf\)$"),  # the open end point
+        (lambda: tau_star([1.0, 0.0], 1.0), r"^sigma2 must be"),  # one bad entry of an array
+        (lambda: tau_star(np.nan, 1.0), r"^sigma2 must be finite"),
+        (lambda: tau_star(1.0, np.inf), r"^rho must be finite"),
+        (lambda: tau_star("a", 1.0), r"^sigma2 must be a real number"),
+        (lambda: tau_star(1.0, "b"), r"^rho must be a real number"),
+        (lambda: w_eta(np.ones(2), -1.0), r"^eta must be in \(-1, inf\)"),
+        (lambda: w_eta(np.zeros(2), 0.5), r"^mu must be non-zero"),
+        (lambda: expansion_measure(np.zeros((2, 2)), np.ones(2)), r"^W must be non-zero \(\|\|W\|\|_F > 0\)$"),
+        (lambda: expansion_measure(np.ones((2, 2)), np.zeros(2)), r"^mu must be non-zero"),
+        (lambda: expansion_measure(np.ones((2, 3)), np.ones(2)), r"^W must have shape"),
+        (lambda: regime(1.0, 0.0, 1.0), r"^tau must be in \(0, inf\)"),
     ],
 )
 def test_bad_input(call, match):
@@ -115,3 +121,36 @@ def test_eta_from_expansion_measure_end_points_and_bad_input():
         eta_from_expansion_measure(1.5, 5)
     with pytest.raises(ValueError, match="p must be"):
         eta_from_expansion_measure(0.5, 1)
+
+
+def test_return_types_follow_the_inputs():
+    """Scalars in, Python floats out; arrays in, arrays of the broadcast shape out."""
+    assert type(tau_star(1.0, 2.0)) is float
+    out = tau_star(np.array([0.5, 1.0]), 2.0)
+    assert isinstance(out, np.ndarray) and out.shape == (2,)
+    assert tau_star(np.array([[0.5], [1.0]]), np.array([1.0, 2.0, 3.0])).shape == (2, 3)
+    assert type(tau_star(1, 2)) is float and tau_star(1, 2) == pytest.approx(tau_star(1.0, 2.0), rel=1e-15)
+    from theory.phase import eta_from_expansion_measure
+
+    assert type(eta_from_expansion_measure(0.5, 3)) is float
+    e = eta_from_expansion_measure([0.0, 0.5, 1.0], 3)
+    assert isinstance(e, np.ndarray) and e.shape == (3,)
+    np.testing.assert_allclose(e, [-1.0, np.sqrt(2.0) - 1.0, np.inf])  # hand: 1 + eta = sqrt(t (p-1) / (1-t))
+
+
+def test_regime_at_exactly_tau_star_is_expansion():
+    """Theorem 1: rank one iff tau >= tau*, so the threshold itself belongs to the expansion regime."""
+    for s2, rho in ((0.3, 1.0), (2.0, 0.5)):
+        ts = tau_star(s2, rho)
+        assert regime(s2, ts, rho) == "expansion"
+        assert regime(s2, np.nextafter(ts, 0.0), rho) == "shrinkage"
+
+
+@pytest.mark.parametrize("t", [-1e-12, -0.5, 1.0 + 1e-12, np.nan, np.inf])
+def test_eta_from_expansion_measure_refuses_t_outside_the_unit_interval(t):
+    from theory.phase import eta_from_expansion_measure
+
+    with pytest.raises(ValueError, match=r"^t must be in \[0, 1\]$"):
+        eta_from_expansion_measure(t, 4)
+    with pytest.raises(ValueError, match=r"^t must be in \[0, 1\]$"):
+        eta_from_expansion_measure([0.5, t], 4)
