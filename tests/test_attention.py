@@ -23,6 +23,8 @@ def _brute_sharpness(A, labels, include_diagonal=True):
 
 
 @given(n=st.integers(2, 7), K=st.integers(2, 3), seed=st.integers(0, 2**16), diag=st.booleans())
+@example(n=2, K=2, seed=0, diag=False)
+@example(n=7, K=3, seed=2 ** 16, diag=True)
 def test_sharpness_is_the_infimum_of_definition_2(n, K, seed, diag):
     rng = np.random.default_rng(seed)
     if n < K:
@@ -108,6 +110,8 @@ def cluster_shapes(draw, max_n=24):
 
 
 @given(shp=cluster_shapes(), seed=st.integers(0, 2**16))
+@example(shp=(2, 2, 2, 1), seed=0)  # smallest: one point per line in the plane
+@example(shp=(24, 13, 4, 3), seed=2**16)  # largest shape
 def test_theorem1_cross_cluster_scores_are_exactly_zero(shp, seed):
     n, m, K, r = shp
     d = subspace_clusters(n, m, K, r, seed=seed)
@@ -255,6 +259,8 @@ def test_corrected_theorem1_absolute_values_without_sign_condition(seed, n):
 
 
 @given(shp=cluster_shapes(max_n=16), seed=st.integers(0, 2**16), cone=st.floats(0.05, 1.2))
+@example(shp=(2, 2, 2, 1), seed=0, cone=0.05)
+@example(shp=(16, 13, 4, 3), seed=2**16, cone=1.2)
 def test_corrected_theorem1_signed_integrity_is_attained_and_optimal(shp, seed, cone):
     n, m, K, r = shp
     m = max(m, K * r)  # K r <= m: the projection of U_k onto V_k is injective, so a cone stays in a half-space
@@ -285,6 +291,8 @@ def test_corrected_theorem1_signed_integrity_is_attained_and_optimal(shp, seed, 
 
 
 @given(eps=st.floats(0.0, 0.99), rho=st.floats(0.0, 1.0), seed=st.integers(0, 2**16))
+@example(eps=0.0, rho=0.0, seed=0)
+@example(eps=0.99, rho=1.0, seed=2 ** 16)
 def test_noise_bounds_hold_and_are_tight(eps, rho, seed):
     rng = np.random.default_rng(seed)
     m = 6
@@ -425,6 +433,8 @@ def test_counterexample_sharpness_decreases_after_the_first_layer_without_sign_c
 
 
 @given(seed=st.integers(0, 2**16), eps=st.floats(0.0, 0.3), scale=st.floats(0.5, 8.0))
+@example(seed=0, eps=0.0, scale=0.5)
+@example(seed=2 ** 16, eps=0.3, scale=8.0)
 def test_corrected_one_layer_gap_and_recursion_are_lower_bounds(seed, eps, scale):
     d = subspace_clusters(18, 10, 3, 2, eps, seed=seed, cone_angle=0.5)
     W = fusion_weights(d.X, d.labels, direction="mean")

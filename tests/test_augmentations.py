@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from theory.augmentations import (
@@ -31,6 +31,8 @@ def test_gaussian_noise_moments():
 
 
 @given(p=st.floats(0.05, 0.95), seed=st.integers(0, 1000))
+@example(p=0.05, seed=0)
+@example(p=0.95, seed=1000)
 def test_feature_dropout_rate_and_rescaling(p, seed):
     x = torch.ones(100, 100, dtype=torch.float64)
     out = feature_dropout(x, p, gen(seed))
@@ -52,6 +54,8 @@ def _shift_reference(img: np.ndarray, dy: int, dx: int) -> np.ndarray:
 
 
 @given(s=st.integers(0, 3), seed=st.integers(0, 1000))
+@example(s=0, seed=0)
+@example(s=3, seed=1000)
 def test_random_shift_is_an_integer_translation(s, seed):
     rng = np.random.default_rng(seed)
     x = torch.as_tensor(rng.standard_normal((5, 2, 6, 7)))

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sklearn.neighbors import KNeighborsClassifier
 
@@ -33,6 +33,8 @@ def _loop_nn_accuracy(F, y):
 
 
 @given(n=st.integers(2, 30), d=st.integers(1, 4), k=st.integers(2, 4), seed=st.integers(0, 10_000))
+@example(n=2, d=1, k=2, seed=0)
+@example(n=30, d=4, k=4, seed=10000)
 def test_nearest_neighbour_accuracy_matches_loops(n, d, k, seed):
     rng = np.random.default_rng(seed)
     F = rng.standard_normal((n, d))
@@ -110,6 +112,9 @@ def _block_attention(y, inside=5.0, rng=None, jitter=0.0):
 
 
 @given(sizes=st.lists(st.integers(1, 6), min_size=2, max_size=4), seed=st.integers(0, 1000))
+@example(sizes=[1, 1], seed=0)  # smallest: two singleton clusters
+@example(sizes=[6, 6, 6, 6], seed=1000)
+@example(sizes=[1, 6], seed=3)  # unequal sizes
 def test_attention_scores_on_uniform_and_block_maps(sizes, seed):
     y = np.repeat(np.arange(len(sizes)), sizes)
     L = y.size

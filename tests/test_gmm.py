@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from theory.gmm import augment, augment_torch, sample_contrastive, sample_gmm, sample_gmm_torch
@@ -19,6 +19,8 @@ def test_sample_gmm_moments():
 
 
 @given(n=st.integers(1, 9))
+@example(n=1)
+@example(n=9)
 def test_balanced_labels(n):
     _, y = sample_gmm(n, np.ones(2), seed=n, balanced=True)
     assert abs(int(y.sum())) <= 1 and set(np.unique(y)) <= {-1, 1}

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from torch import nn
 
@@ -31,6 +31,8 @@ def _transformer(seed, *, in_dim=6, out_dim=5, width=8, n_layers=2, n_heads=2, n
     norm=st.sampled_from(["pre", "post"]),
     seed=st.integers(0, 2**16),
 )
+@example(L=1, n_heads=1, norm='pre', seed=0)
+@example(L=9, n_heads=4, norm='post', seed=2 ** 16)
 def test_transformer_is_permutation_equivariant(L, n_heads, norm, seed):
     """Permuting the batch permutes the outputs and every attention matrix (rows and columns)."""
     head = _transformer(seed, n_heads=n_heads, norm=norm)
@@ -48,6 +50,8 @@ def test_transformer_is_permutation_equivariant(L, n_heads, norm, seed):
 
 
 @given(seed=st.integers(0, 2**16), L=st.integers(2, 6))
+@example(seed=0, L=2)
+@example(seed=2 ** 16, L=6)
 def test_attention_runs_across_the_batch(seed, L):
     """Changing one sample changes the other samples' outputs (it is a sequence model), unlike the MLP."""
     head = _transformer(seed)
@@ -93,6 +97,8 @@ def test_transformer_matches_torch_encoder_layers(norm):
 
 
 @given(seed=st.integers(0, 2**16), L=st.integers(1, 12), norm=st.sampled_from(["pre", "post"]))
+@example(seed=0, L=1, norm='pre')
+@example(seed=2 ** 16, L=12, norm='post')
 def test_fused_and_explicit_attention_paths_agree(seed, L, norm):
     """head(x) uses torch's fused attention, head(x, return_attention=True) the explicit softmax."""
     head = _transformer(seed, norm=norm)
@@ -119,6 +125,8 @@ def test_batched_sequences_equal_separate_calls():
     n_layers=st.integers(1, 4),
     norm=st.sampled_from(["pre", "post"]),
 )
+@example(name='linear', in_dim=1, out_dim=1, hidden=1, n_layers=1, norm='pre')
+@example(name='transformer', in_dim=20, out_dim=20, hidden=40, n_layers=4, norm='post')
 def test_closed_form_parameter_count(name, in_dim, out_dim, hidden, n_layers, norm):
     if name == "mlp":
         kw = dict(hidden_dim=hidden, n_layers=n_layers)
@@ -131,6 +139,8 @@ def test_closed_form_parameter_count(name, in_dim, out_dim, hidden, n_layers, no
 
 
 @given(target=st.integers(50, 10**6), in_dim=st.integers(1, 64), out_dim=st.integers(1, 64), L=st.integers(2, 6))
+@example(target=50, in_dim=1, out_dim=1, L=2)
+@example(target=10 ** 6, in_dim=64, out_dim=64, L=6)
 def test_match_hidden_dim_is_the_closest_width(target, in_dim, out_dim, L):
     w = match_hidden_dim(target, in_dim, out_dim, n_layers=L)
 

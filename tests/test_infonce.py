@@ -45,12 +45,16 @@ def _reference_terms(f1, f2, beta):
 
 
 @given(n=st.integers(2, 8), d=st.integers(1, 6), beta=st.floats(0.01, 20.0), seed=seeds)
+@example(n=2, d=1, beta=0.01, seed=0)
+@example(n=8, d=6, beta=20.0, seed=2 ** 31 - 1)
 def test_eq1_matches_loop_reference(n, d, beta, seed):
     f1, f2 = _batch(seed, n, d)
     np.testing.assert_allclose(infonce_terms(f1, f2, beta), _reference_terms(f1, f2, beta), rtol=1e-10, atol=1e-10)
 
 
 @given(n=st.integers(2, 40), d=st.integers(1, 5), beta=st.floats(0.01, 100.0))
+@example(n=2, d=1, beta=0.01)
+@example(n=40, d=5, beta=100.0)
 def test_identical_embeddings_give_log_2_n_minus_1(n, d, beta):
     # all similarities are 1: l_i = log(2(N-1) e^beta) - beta
     f = np.ones((n, d))
@@ -59,6 +63,8 @@ def test_identical_embeddings_give_log_2_n_minus_1(n, d, beta):
 
 
 @given(n=st.integers(2, 8), d=st.integers(1, 5), beta=st.floats(0.05, 20.0), seed=seeds)
+@example(n=2, d=1, beta=0.05, seed=0)
+@example(n=8, d=5, beta=20.0, seed=2 ** 31 - 1)
 def test_nt_xent_is_softplus_of_cosentino_terms(n, d, beta, seed):
     """NT-Xent (denominator with the positive) vs eq. (1) (without): per anchor, softplus(l_i).
 
@@ -73,6 +79,8 @@ def test_nt_xent_is_softplus_of_cosentino_terms(n, d, beta, seed):
 
 
 @given(n=st.integers(2, 10), d=st.integers(1, 6), beta=st.floats(1e-3, 50.0), seed=seeds)
+@example(n=2, d=1, beta=0.001, seed=0)
+@example(n=10, d=6, beta=50.0, seed=2 ** 31 - 1)
 def test_prop_c1_entropy_decomposition_is_an_identity(n, d, beta, seed):
     f1, f2 = _batch(seed, n, d)
     dec = entropy_decomposition(f1, f2, beta)
@@ -94,6 +102,8 @@ def test_prop_c1_printed_sign_is_a_typo(rng):
 
 
 @given(n=st.integers(2, 10), d=st.integers(1, 6), beta=st.floats(1e-3, 100.0), seed=seeds)
+@example(n=2, d=1, beta=0.001, seed=0)
+@example(n=10, d=6, beta=100.0, seed=2 ** 31 - 1)
 def test_prop_31_sandwich_holds_for_all_inputs(n, d, beta, seed):
     f1, f2 = _batch(seed, n, d)
     loss = infonce(f1, f2, beta)
@@ -164,6 +174,8 @@ def _top_two_gap(f1, f2):
 
 
 @given(n=st.integers(3, 8), d=st.integers(2, 5), seed=seeds, beta=st.floats(1.0, 400.0))
+@example(n=3, d=2, seed=0, beta=1.0)
+@example(n=8, d=5, seed=2 ** 31 - 1, beta=400.0)
 def test_bound_gap_rate_as_beta_grows(n, d, seed, beta):
     """Rate tested: with a unique nearest negative (top-two similarity gap Delta_i > 0),
 
@@ -209,6 +221,8 @@ def test_gap_to_upper_bound_tends_to_log_2_n_minus_1_not_zero(n, d, seed):
 
 
 @given(n=st.integers(2, 8), d=st.integers(2, 6), d_proj=st.integers(1, 5), beta=st.floats(0.1, 10.0), seed=seeds)
+@example(n=2, d=2, d_proj=1, beta=0.1, seed=0)
+@example(n=8, d=6, d_proj=5, beta=10.0, seed=2 ** 31 - 1)
 def test_eq8_equals_eq3_on_the_projector_sphere(n, d, d_proj, beta, seed):
     h1, h2 = _batch(seed, n, d)
     W = np.random.default_rng(seed + 7).standard_normal((d_proj, d))

@@ -147,6 +147,8 @@ def test_counterexample_algorithm1_far_below_the_optimum():
 
 
 @given(seed=st.integers(0, 2**16), N=st.integers(1, 6), d=st.integers(1, 4))
+@example(seed=0, N=1, d=1)
+@example(seed=2 ** 16, N=6, d=4)
 def test_min_norm_point_matches_the_socp_by_duality(seed, N, d):
     # max_{||u|| <= 1} min_i y_i^T u  =  dist(0, conv{y_i})  (minimax duality)
     import cvxpy as cp

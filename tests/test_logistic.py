@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy.stats import norm
 from sklearn.linear_model import LogisticRegression
@@ -19,6 +19,8 @@ NS = np.array([1000, 4000, 16000])
 
 
 @given(n=st.integers(20, 200), p=st.integers(1, 6), lam=st.floats(1e-3, 10.0), seed=st.integers(0, 2**20))
+@example(n=20, p=1, lam=0.001, seed=0)
+@example(n=200, p=6, lam=10.0, seed=2 ** 20)
 def test_fit_matches_sklearn(n, p, lam, seed):
     # sklearn minimises 1/2 ||b||^2 + C sum_i loss_i with an unpenalised intercept
     # (lbfgs); dividing l_n by 2 lambda gives C = 1 / (2 lambda n)

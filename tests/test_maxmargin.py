@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy import integrate
 from scipy.optimize import brentq, minimize_scalar
@@ -35,6 +35,8 @@ etas = st.floats(-0.95, 50.0)
 
 
 @given(t=st.floats(-8.0, 8.0))
+@example(t=-8.0)
+@example(t=8.0)
 def test_hinge_moment_matches_quadrature(t):
     ref, _ = integrate.quad(lambda z: (t + z) ** 2 * norm.pdf(z), -t, np.inf, epsabs=0, epsrel=1e-12)
     assert gaussian_hinge_moment(t) == pytest.approx(ref, rel=1e-9, abs=1e-300)
@@ -121,6 +123,8 @@ def test_threshold_from_the_two_dimensional_problem_at_zero_margin(rho):
 
 
 @given(rho=rhos, frac=fracs, e1=etas, e2=etas)
+@example(rho=0.05, frac=0.02, e1=-0.95, e2=-0.95)
+@example(rho=9.0, frac=0.97, e1=50.0, e2=50.0)
 def test_error_is_non_increasing_in_eta(rho, frac, e1, e2):
     lo, hi = sorted((e1, e2))
     delta = frac * separability_threshold(rho)
@@ -133,6 +137,8 @@ def test_error_is_non_increasing_in_eta(rho, frac, e1, e2):
 
 
 @given(rho=rhos, frac=fracs, eta=etas)
+@example(rho=0.05, frac=0.02, eta=-0.95)
+@example(rho=9.0, frac=0.97, eta=50.0)
 def test_error_above_bayes_and_margin_positive(rho, frac, eta):
     delta = frac * separability_threshold(rho)
     err = asymptotic_error(rho, eta, delta)
@@ -142,6 +148,8 @@ def test_error_above_bayes_and_margin_positive(rho, frac, eta):
 
 
 @given(rho=rhos, frac=fracs)
+@example(rho=0.05, frac=0.02)
+@example(rho=9.0, frac=0.97)
 def test_limit_eta_to_infinity_is_strictly_above_bayes(rho, frac):
     delta = frac * separability_threshold(rho)
     lim = error_limit_eta_to_infinity(rho, delta)
@@ -151,6 +159,8 @@ def test_limit_eta_to_infinity_is_strictly_above_bayes(rho, frac):
 
 
 @given(rho=rhos, frac=fracs)
+@example(rho=0.05, frac=0.02)
+@example(rho=9.0, frac=0.97)
 def test_limit_eta_to_minus_one(rho, frac):
     """The closed-form limit against Err* itself at eta = -1 + 1e-10 (an independent path: the scalar
     problem with q_eta ~ -1e20, no special branch); convergence is slow near Cover's delta = 2 (c* ~ 1/|q|)."""
@@ -187,6 +197,8 @@ def test_limit_eta_to_minus_one_against_finite_sample_svms():
 
 
 @given(rho=rhos, eta=etas)
+@example(rho=0.05, eta=-0.95)
+@example(rho=9.0, eta=50.0)
 def test_limit_at_threshold_is_eta_free(rho, eta):
     dstar = separability_threshold(rho)
     delta = dstar * (1 - 1e-9)
@@ -196,6 +208,8 @@ def test_limit_at_threshold_is_eta_free(rho, eta):
 
 
 @given(rho=rhos, eta=etas)
+@example(rho=0.05, eta=-0.95)
+@example(rho=9.0, eta=50.0)
 def test_threshold_does_not_depend_on_eta(rho, eta):
     dstar = separability_threshold(rho)
     assert np.isfinite(asymptotic_margin(rho, eta, dstar * (1 - 1e-6)))

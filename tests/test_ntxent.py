@@ -43,6 +43,8 @@ def test_normalize_false_is_not_scale_invariant_and_normalize_true_is():
 
 
 @given(n=st.integers(2, 50), tau=st.floats(0.05, 10.0))
+@example(n=2, tau=0.05)
+@example(n=50, tau=10.0)
 def test_identical_embeddings_give_log_2n_minus_1(n, tau):
     z = torch.ones(n, 3, dtype=torch.float64)
     assert nt_xent(z, z.clone(), tau).item() == pytest.approx(math.log(2 * n - 1), rel=1e-12)

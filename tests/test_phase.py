@@ -46,6 +46,8 @@ def test_tau_star_is_where_the_first_order_minimiser_becomes_rank_one(sigma2, rh
 
 
 @given(p=st.integers(2, 6), k=st.integers(1, 6), seed=st.integers(0, 2**16))
+@example(p=2, k=1, seed=0)
+@example(p=6, k=6, seed=2 ** 16)
 def test_expansion_measure_invariances_and_range(p, k, seed):
     rng = np.random.default_rng(seed)
     W = rng.standard_normal((k, p))
@@ -68,6 +70,8 @@ def test_expansion_measure_is_one_for_rank_one_aligned():
 
 
 @given(eta=st.floats(-0.99, 50), seed=st.integers(0, 1000))
+@example(eta=-0.99, seed=0)
+@example(eta=50, seed=1000)
 def test_w_eta_acts_on_mu_only(eta, seed):
     rng = np.random.default_rng(seed)
     mu = rng.standard_normal(4)
@@ -103,6 +107,8 @@ def test_bad_input(call, match):
 
 
 @given(eta=st.floats(-0.999, 1e3), p=st.integers(2, 200))
+@example(eta=-0.999, p=2)
+@example(eta=1000.0, p=200)
 def test_eta_from_expansion_measure_inverts_w_eta(eta, p):
     from theory.phase import eta_from_expansion_measure
 

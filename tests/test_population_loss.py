@@ -3,7 +3,7 @@ the reduction theorem, and Theorem 1 for the first-order approximation."""
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from theory.phase import expansion_measure, tau_star
@@ -53,6 +53,8 @@ def _orthogonal_fixing(mu, rng):
     sigma2=st.floats(0.0, 3.0),
     tau=st.floats(0.25, 10.0),
 )
+@example(seed=0, p=1, d=1, rho=0.05, sigma2=0.0, tau=0.25)
+@example(seed=2 ** 16, p=5, d=5, rho=5.0, sigma2=3.0, tau=10.0)
 def test_closed_form_agrees_with_monte_carlo(seed, p, d, rho, sigma2, tau):
     # The MC estimator replaces every expectation of the poster's formula by a
     # sample mean (no shared algebra); |error| <= 4 jackknife SE (+ 1e-9 when
@@ -86,6 +88,8 @@ def test_torch_closed_form_matches_numpy(rng):
     tau=st.floats(1e-2, 1e2),
     loss=st.sampled_from(["exact", "first_order"]),
 )
+@example(seed=0, p=2, d=1, c=0.001, sigma2=0.0, tau=0.01, loss='exact')
+@example(seed=2 ** 16, p=6, d=6, c=1000.0, sigma2=5.0, tau=100.0, loss='first_order')
 def test_invariances(seed, p, d, c, sigma2, tau, loss):
     rng, mu, W = _instance(seed, p, d, 1.3)
     f = LOSS_FN[loss]
@@ -105,6 +109,8 @@ def test_invariances(seed, p, d, c, sigma2, tau, loss):
     sigma2=st.floats(0.0, 5.0),
     tau=st.floats(1e-2, 1e2),
 )
+@example(seed=0, p=1, d=1, rho=0.01, sigma2=0.0, tau=0.01)
+@example(seed=2 ** 16, p=6, d=6, rho=10.0, sigma2=5.0, tau=100.0)
 def test_first_order_loss_is_a_lower_bound(seed, p, d, rho, sigma2, tau):
     # Jensen over the within-class Gaussian noise: L~ <= C.
     _, mu, W = _instance(seed, p, d, rho)
@@ -132,6 +138,8 @@ def test_first_order_loss_is_first_order_in_inverse_temperature(seed):
     tau=st.floats(1e-2, 1e2),
     loss=st.sampled_from(["exact", "first_order"]),
 )
+@example(seed=0, p=1, d=1, rho=0.01, sigma2=0.0, tau=0.01, loss='exact')
+@example(seed=2 ** 16, p=6, d=6, rho=20.0, sigma2=5.0, tau=100.0, loss='first_order')
 def test_reduced_minimum_is_below_every_W(seed, p, d, rho, sigma2, tau, loss):
     # Reduction theorem: min_W loss(W) = min_t reduced_loss(t), so no W beats it,
     # and the pinched / averaged projector of W is never worse than W.
@@ -176,6 +184,8 @@ def test_reduced_minimiser_matches_full_W_multistart(p, sigma2, tau, rho, loss):
     tau=st.floats(1e-3, 1e3),
     rho=st.floats(1e-3, 1e2),
 )
+@example(sigma2=0.0, tau=0.001, rho=0.001)
+@example(sigma2=10.0, tau=1000.0, rho=100.0)
 def test_first_order_closed_form_matches_numerical_minimiser(sigma2, tau, rho):
     t_num, v_num = minimize_reduced(sigma2, tau, rho, 7, "first_order")
     t_cf = first_order_expansion_measure(sigma2, tau, rho)
@@ -188,6 +198,8 @@ def test_first_order_closed_form_matches_numerical_minimiser(sigma2, tau, rho):
 
 
 @given(sigma2=st.floats(1e-2, 10.0), rho=st.floats(1e-2, 50.0), factor=st.floats(1.2, 100.0))
+@example(sigma2=0.01, rho=0.01, factor=1.2)
+@example(sigma2=10.0, rho=50.0, factor=100.0)
 def test_theorem1_expansion_regime_first_order_minimiser_is_rank_one(sigma2, rho, factor):
     # Theorem 1 (expansion): tau >= tau* => the L~ minimiser is rank one along mu.
     tau = factor * tau_star(sigma2, rho)
@@ -202,6 +214,8 @@ def test_theorem1_expansion_regime_first_order_minimiser_is_rank_one(sigma2, rho
 
 
 @given(sigma2=st.floats(1e-3, 10.0), rho=st.floats(1e-2, 50.0), factor=st.floats(1.02, 100.0))
+@example(sigma2=0.001, rho=0.01, factor=1.02)
+@example(sigma2=10.0, rho=50.0, factor=100.0)
 def test_first_order_threshold_is_exactly_tau_star(sigma2, rho, factor):
     # the numerical minimiser of L~ (no closed form used) is rank one iff tau >= tau*
     # (factor >= 1.02: the loss gap between t* and 1 just below tau* is

@@ -24,6 +24,8 @@ seeds = st.integers(0, 2**31 - 1)
 
 
 @given(m=st.integers(1, 6), d=st.integers(1, 6), seed=seeds)
+@example(m=1, d=1, seed=0)
+@example(m=6, d=6, seed=2 ** 31 - 1)
 def test_l21_norm_against_loops(m, d, seed):
     W = np.random.default_rng(seed).standard_normal((m, d))
     cols = sum(np.sqrt(sum(W[i, j] ** 2 for i in range(m))) for j in range(d))
@@ -152,6 +154,8 @@ def test_sparsehead_refuses_heads_without_a_last_linear_layer():
 
 
 @given(n=st.integers(3, 9), d=st.integers(1, 6), seed=seeds)
+@example(n=3, d=1, seed=0)
+@example(n=9, d=6, seed=2 ** 31 - 1)
 def test_min_max_distance_ratio_against_loops(n, d, seed):
     Z = np.random.default_rng(seed).standard_normal((n, d))
     batch = min_max_distance_ratios(Z)
@@ -183,6 +187,8 @@ def test_duplicate_points_give_infinite_ratio():
 
 
 @given(n=st.integers(2, 12), d=st.integers(1, 8), seed=seeds)
+@example(n=2, d=1, seed=0)
+@example(n=12, d=8, seed=2 ** 31 - 1)
 def test_eigenvalue_spectrum_against_numpy_cov(n, d, seed):
     X = np.random.default_rng(seed).standard_normal((n, d))
     ev = eigenvalue_spectrum(X)

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from theory.subspace import check_labels, check_unit_rows, cluster_sizes, subspace_clusters
@@ -18,6 +18,9 @@ def shapes(draw):
 
 @given(shp=shapes(), eps=st.floats(0.0, 0.99), seed=st.integers(0, 2**16),
        half=st.booleans(), cos=st.sampled_from(["exact", "uniform"]))
+@example(shp=(1, 1, 1, 1), eps=0.0, seed=0, half=False, cos="exact")  # smallest: one point on one line
+@example(shp=(2, 2, 2, 1), eps=0.99, seed=1, half=True, cos="uniform")  # extreme noise
+@example(shp=(30, 13, 4, 3), eps=0.5, seed=2**16, half=True, cos="exact")  # largest shape
 def test_rows_are_unit_on_their_subspace_and_noise_obeys_eq6(shp, eps, seed, half, cos):
     n, m, K, r = shp
     if m == 1:

@@ -100,6 +100,8 @@ def test_path_equals_fits_on_projected_data():
 
 
 @given(seed=st.integers(0, 2**20), eta=st.floats(-0.95, 20.0))
+@example(seed=0, eta=-0.95)
+@example(seed=2 ** 20, eta=20.0)
 def test_project_is_w_eta(seed, eta):
     rng = np.random.default_rng(seed)
     mu = rng.standard_normal(5)
