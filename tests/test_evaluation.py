@@ -42,6 +42,17 @@ def test_nearest_neighbour_accuracy_matches_loops(n, d, k, seed):
     assert nearest_neighbour_accuracy(F, y, chunk=7) == pytest.approx(_loop_nn_accuracy(F, y))
 
 
+@pytest.mark.parametrize("centre, step", [(0.0, 1.0), (0.1, 0.7), (1e3, 0.3)])
+def test_nearest_neighbour_ties_go_to_the_lower_index(centre, step):
+    """Point 0 sits half-way between points 1 and 2 (equal true distances, unequal after rounding in the
+    expanded form): its neighbour must be point 1 -> accuracy 2/3 with labels (0, 0, 1); 1/3 otherwise."""
+    F = np.array([[centre], [centre + step], [centre - step]])
+    assert nearest_neighbour_accuracy(F, [0, 0, 1]) == pytest.approx(2 / 3)
+    assert nearest_neighbour_accuracy(F, [0, 1, 0]) == pytest.approx(1 / 3)  # neighbour 1 has the other label
+    # duplicates: the lower index wins as well
+    assert nearest_neighbour_accuracy(np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]), [0, 1, 0]) == pytest.approx(1 / 3)
+
+
 def test_nearest_neighbour_accuracy_matches_sklearn_on_ties_free_data(rng):
     F = rng.standard_normal((200, 5))
     y = rng.integers(0, 3, 200)

@@ -94,8 +94,14 @@ def nearest_neighbour_accuracy(features: Any, labels: Any, *, chunk: int = 1024)
     """The paper's "unsupervised accuracy": leave-one-out 1-NN label agreement (Euclidean).
 
     For every sample, the nearest *other* sample of the same set (smallest
-    Euclidean distance; ties go to the lower index) is found and the
-    fraction of samples whose neighbour has the same label is returned.
+    Euclidean distance) is found and the fraction of samples whose
+    neighbour has the same label is returned.
+
+    Tie rule: squared distances are computed in the expanded form
+    ``|x|^2 + |y|^2 - 2 x.y``, whose rounding error is about
+    ``eps (|x|^2 + |y|^2)``; candidates within ``1e-9 (|x|^2 + max_y |y|^2)``
+    of the smallest are ties, and ties go to the lower index (so equal true
+    distances give the same answer on every BLAS).
 
     Parameters
     ----------
@@ -115,7 +121,8 @@ def nearest_neighbour_accuracy(features: Any, labels: Any, *, chunk: int = 1024)
         d2 = sq[s : s + chunk, None] + sq[None, :] - 2.0 * block @ F_.T
         rows = np.arange(block.shape[0])
         d2[rows, s + rows] = np.inf
-        nearest[s : s + chunk] = np.argmin(d2, axis=1)
+        tol = 1e-9 * (sq[s : s + chunk] + sq.max())[:, None]
+        nearest[s : s + chunk] = np.argmax(d2 <= d2.min(axis=1, keepdims=True) + tol, axis=1)
     return float(np.mean(y[nearest] == y))
 
 
