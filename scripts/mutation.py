@@ -18,9 +18,10 @@ one line per module::
 
 and the names of the survivors (``mutmut show NAME`` inside
 ``.mutation/<module>/`` prints the diff).  The tests used by default are
-``tests/test_<module>.py`` and every other test file that imports from
-``theory.<module>``, except the end-to-end simulation tests (listed in
-``SLOW``), which exercise the same code far more slowly.
+``tests/test_<module>.py`` only (the mirror of the module: the score says
+how well a module's own tests pin it down); ``--importers`` adds every other
+test file that imports from ``theory.<module>``, except the end-to-end
+simulation tests (listed in ``SLOW``).
 """
 
 from __future__ import annotations
@@ -39,13 +40,15 @@ SLOW = {"test_figures.py", "test_deep_fusion_toy.py", "test_projector_e2e.py", "
         "test_sims_maxmargin.py", "test_fusion_theory.py", "test_phase_train.py", "test_common.py"}
 
 
-def tests_for(module: str) -> list[str]:
-    own = ROOT / "tests" / f"test_{module}.py"
-    pattern = re.compile(rf"^\s*(from theory\.{module} import|import theory\.{module}\b|from theory import .*\b{module}\b)", re.M)
+def tests_for(module: str, *, importers: bool = False) -> list[str]:
+    """``tests/test_<module>.py``; with ``importers``, also every other fast test file importing the module."""
+    own = ROOT / "tests" / f"test_{module.lstrip('_')}.py"  # theory/_validation.py -> tests/test_validation.py
     out = [own] if own.exists() else []
-    for f in sorted((ROOT / "tests").glob("test_*.py")):
-        if f != own and f.name not in SLOW and pattern.search(f.read_text()):
-            out.append(f)
+    if importers:
+        pattern = re.compile(rf"^\s*(from theory\.{module} import|import theory\.{module}\b)", re.M)
+        for f in sorted((ROOT / "tests").glob("test_*.py")):
+            if f != own and f.name not in SLOW and pattern.search(f.read_text()):
+                out.append(f)
     return [str(f.relative_to(ROOT)) for f in out]
 
 
@@ -81,6 +84,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("modules", nargs="+", help="theory module names, e.g. phase infonce (or theory/phase.py)")
     ap.add_argument("--tests", nargs="*", default=None, help="test files to run (default: see module docstring)")
+    ap.add_argument("--importers", action="store_true", help="also run the other test files importing the module")
     ap.add_argument("--max-children", type=int, default=2, help="parallel mutant runs (default: 2)")
     args = ap.parse_args(argv)
     for raw in args.modules:
@@ -88,17 +92,21 @@ def main(argv=None) -> int:
         if not (ROOT / "theory" / f"{module}.py").exists():
             print(f"mutation: no module theory/{module}.py", file=sys.stderr)
             return 2
-        tests = args.tests or tests_for(module)
+        tests = args.tests or tests_for(module, importers=args.importers)
+        if not tests:  # mutmut would run the whole suite: refuse instead
+            print(f"mutation: no test file for theory/{module}.py; name them with --tests", file=sys.stderr)
+            return 2
         print(f"theory/{module}.py: tests {' '.join(tests)}", flush=True)
         status = run(module, tests, args.max_children)
         killed = len(status.get("killed", []))
+        timeout = len(status.get("timeout", []))  # a mutant that hangs the tests is detected
         survived = status.get("survived", [])
-        other = {k: len(v) for k, v in status.items() if k not in ("killed", "survived")}
+        other = {k: len(v) for k, v in status.items() if k not in ("killed", "survived", "timeout")}
         total = sum(len(v) for v in status.values())
-        scored = killed + len(survived)
-        score = 100.0 * killed / scored if scored else float("nan")
-        print(f"theory/{module}.py: {total} mutants, {killed} killed, {len(survived)} survived, other {other}; "
-              f"score {score:.1f}% (killed / (killed + survived))")
+        scored = killed + timeout + len(survived)
+        score = 100.0 * (killed + timeout) / scored if scored else float("nan")
+        print(f"theory/{module}.py: {total} mutants, {killed} killed, {timeout} timed out, {len(survived)} survived, "
+              f"other {other}; score {score:.1f}% ((killed + timed out) / (killed + timed out + survived))", flush=True)
         for name in survived:
             print(f"  survived: {name}")
     return 0

@@ -74,3 +74,78 @@ def test_torch_variant_matches_law():
     assert v.shape == (2, 20_000, 2)
     # the view difference is N(0, 0.5 I): its sample variance (mean of 2 coordinates) has sd 0.5 sqrt(2 / (2 n))
     assert abs(float((v[0] - v[1]).var(0).mean()) - 0.5) < 5 * 0.5 * np.sqrt(1 / 20_000)
+
+
+# ------------------------------------------------------------- the contract, pinned
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: sample_gmm(0, np.ones(2)), r"^n must be"),
+        (lambda: sample_gmm(2, np.ones((2, 2))), r"^mu must be"),
+        (lambda: sample_contrastive(3, np.ones(2), -0.1), r"^sigma2 must be in \[0, inf\)"),
+        (lambda: augment(np.ones(3), 0.5), r"^h must be a 2-d array \(n, p\), got shape \(3,\)$"),
+        (lambda: augment(np.ones((2, 3)), -1.0), r"^sigma2 must be in \[0, inf\)"),
+        (lambda: augment(np.ones((2, 3)), 0.5, n_views=0), r"^n_views must be"),
+        (lambda: sample_gmm_torch(0, np.ones(2)), r"^n must be"),
+        (lambda: sample_gmm_torch(3, np.ones((2, 2))), r"^mu must be a finite 1-d vector$"),
+        (lambda: sample_gmm_torch(3, np.array([1.0, np.nan])), r"^mu must be a finite 1-d vector$"),
+        (lambda: augment_torch(torch.ones(2, 3), -1.0), r"^sigma2 must be in \[0, inf\)"),
+        (lambda: augment_torch(torch.ones(2, 3), 0.5, n_views=0), r"^n_views must be"),
+    ],
+)
+def test_bad_input_names_the_parameter(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_smallest_valid_inputs_and_defaults():
+    """n = 1, n_views = 1, sigma2 = 0 and a zero mean (pure noise) are all valid; two views by default."""
+    h, y = sample_gmm(1, np.zeros(3), seed=0)
+    assert h.shape == (1, 3) and y.dtype == np.int64
+    assert sample_gmm(4, np.ones(2), seed=0, balanced=True)[1].dtype == np.int64
+    assert augment(np.ones((2, 3)), 0.0, seed=0).shape == (2, 2, 3)
+    np.testing.assert_array_equal(augment(np.ones((2, 3)), 0.0, seed=0, n_views=1), np.ones((1, 2, 3)))
+    ht, yt = sample_gmm_torch(1, np.ones(2), torch.Generator().manual_seed(0))
+    assert ht.shape == (1, 2) and ht.dtype == torch.float32
+    assert augment_torch(torch.ones(2, 3), 0.5, torch.Generator().manual_seed(0)).shape == (2, 2, 3)
+    assert augment_torch(torch.ones(2, 3), 0.0, n_views=1).shape == (1, 2, 3)
+    # the default is i.i.d. labels: over 20 seeds of n = 1000 some label sum leaves {-1, 0, 1}
+    assert any(abs(int(sample_gmm(1000, np.ones(2), seed=s)[1].sum())) > 1 for s in range(20))
+
+
+def test_odd_balanced_batch_draws_the_extra_label_at_random():
+    extra = {int(sample_gmm(5, np.ones(2), seed=s, balanced=True)[1].sum()) for s in range(40)}
+    assert extra == {-1, 1}  # P(one sign only in 40 seeds) = 2^-39
+
+
+def test_torch_samplers_use_their_generator_only_and_keep_the_dtype():
+    mu = torch.tensor([1.0, -2.0], dtype=torch.float64)
+    out = []
+    for global_seed in (0, 1):
+        torch.manual_seed(global_seed)  # the global RNG must not matter
+        h, y = sample_gmm_torch(50, mu, torch.Generator().manual_seed(7), dtype=torch.float64)
+        v = augment_torch(h, 0.3, torch.Generator().manual_seed(8))
+        out.append((h, y, v))
+    assert torch.equal(out[0][0], out[1][0]) and torch.equal(out[0][1], out[1][1]) and torch.equal(out[0][2], out[1][2])
+    assert out[0][0].dtype == torch.float64 and out[0][2].dtype == torch.float64
+    h2, _ = sample_gmm_torch(50, mu, torch.Generator().manual_seed(8), dtype=torch.float64)
+    assert not torch.equal(h2, out[0][0])
+    # h - y mu is the noise: its law is N(0, I) whatever the labels (checked on a large draw)
+    h, y = sample_gmm_torch(40_000, mu, torch.Generator().manual_seed(1), dtype=torch.float64)
+    g = (h - y[:, None].double() * mu).numpy()
+    assert np.all(np.abs(g.mean(0)) < 5 / np.sqrt(40_000))
+    assert set(y.unique().tolist()) == {-1, 1} and abs(float(y.double().mean())) < 5 / np.sqrt(40_000)
+
+
+def test_contrastive_sample_fields_are_consistent():
+    """h is the clean feature of y (h.mu has the sign of y mostly), h1 - h and h2 - h are the augmentation noise,
+    and y_neg labels the negative's clean feature."""
+    mu = np.array([3.0, 0.0])
+    s = sample_contrastive(4000, mu, 0.25, seed=2)
+    assert s.h.shape == s.h1.shape == s.h2.shape == s.h_neg.shape == (4000, 2)
+    assert np.mean(np.sign(s.h @ mu) == s.y) > 0.99  # Phi(3) = 0.9987
+    assert np.mean(np.sign(s.h_neg @ mu) == s.y_neg) > 0.99
+    for view in (s.h1, s.h2):
+        assert abs(float((view - s.h).var()) - 0.25) < 5 * 0.25 * np.sqrt(2 / 8000)
