@@ -51,3 +51,106 @@ def test_check_random_state_reproducible():
     assert check_random_state(g) is g
     with pytest.raises(ValueError, match="seed"):
         check_random_state(-1)
+
+
+# ------------------------------------------------- the full truth tables, with exact messages
+
+BRACKETS = {"both": "[]", "left": "[)", "right": "(]", "neither": "()"}
+
+
+@pytest.mark.parametrize("closed", list(BRACKETS))
+@pytest.mark.parametrize("v", [-0.5, 0.0, 0.5, 1.0, 1.5])
+def test_check_scalar_interval_truth_table(closed, v):
+    lo_ok = v > 0.0 or (v == 0.0 and closed in ("both", "left"))
+    hi_ok = v < 1.0 or (v == 1.0 and closed in ("both", "right"))
+    if lo_ok and hi_ok:
+        assert check_scalar(v, "x", low=0.0, high=1.0, closed=closed) == v
+    else:
+        l, r = BRACKETS[closed]
+        with pytest.raises(ValueError, match=rf"^x must be in \{l}0, 1\{r}, got {v!r}$"):
+            check_scalar(v, "x", low=0.0, high=1.0, closed=closed)
+
+
+@pytest.mark.parametrize("closed", list(BRACKETS))
+def test_check_scalar_half_lines_print_open_infinite_ends(closed):
+    l, r = BRACKETS[closed]
+    with pytest.raises(ValueError, match=rf"^x must be in \{l}2, inf\), got 1\.0$"):
+        check_scalar(1.0, "x", low=2.0, closed=closed)
+    with pytest.raises(ValueError, match=rf"^x must be in \(-inf, -2\{r}, got 1\.0$"):
+        check_scalar(1.0, "x", high=-2.0, closed=closed)
+    with pytest.raises(ValueError, match=r"^x must be finite and in \(-inf, inf\), got nan$"):
+        check_scalar(float("nan"), "x", closed=closed)
+
+
+def test_check_scalar_exact_messages_and_conversions():
+    with pytest.raises(ValueError, match=r"^closed must be one of both/left/right/neither, got 'open'$"):
+        check_scalar(1.0, "x", closed="open")
+    with pytest.raises(ValueError, match=r"^x must be a real number in \[0, inf\), got 'a'$"):
+        check_scalar("a", "x", low=0.0)
+    with pytest.raises(ValueError, match=r"^x must be a real number in \(-inf, inf\), got True$"):
+        check_scalar(True, "x")
+    v = check_scalar(3, "x")
+    assert v == 3.0 and type(v) is float
+    assert check_scalar(np.array(0.25), "x", low=0.0, high=1.0) == 0.25
+
+
+@pytest.mark.parametrize("v, ok", [(0, False), (1, True), (3, True), (5, True), (6, False)])
+def test_check_int_closed_interval_truth_table(v, ok):
+    if ok:
+        assert check_int(v, "p", low=1, high=5) == v and check_int(np.array(v), "p", low=1, high=5) == v
+    else:
+        with pytest.raises(ValueError, match=rf"^p must be an integer in \[1, 5\], got {v}$"):
+            check_int(v, "p", low=1, high=5)
+
+
+def test_check_int_exact_messages():
+    with pytest.raises(ValueError, match=r"^p must be an integer in \[1, inf\), got 1\.5$"):
+        check_int(1.5, "p", low=1)
+    with pytest.raises(ValueError, match=r"^p must be an integer in \(-inf, inf\), got True$"):
+        check_int(True, "p")
+    with pytest.raises(ValueError, match=r"^p must be an integer in \(-inf, 3\], got 4$"):
+        check_int(np.array(4), "p", high=3)
+    assert type(check_int(np.int32(2), "p")) is int
+
+
+def test_check_array_exact_messages_and_options():
+    with pytest.raises(ValueError, match=r"^A must be a real-valued array, got str$"):
+        check_array("abc", "A")
+    with pytest.raises(ValueError, match=r"^A must be a 2-d array, got shape \(3,\)$"):
+        check_array(np.ones(3), "A", ndim=2)
+    with pytest.raises(ValueError, match=r"^A must have shape \(2, \*\), got \(3, 2\)$"):
+        check_array(np.ones((3, 2)), "A", shape=(2, None))
+    with pytest.raises(ValueError, match=r"^A must have shape \(2, \*\), got \(2,\)$"):
+        check_array(np.ones(2), "A", shape=(2, None))
+    assert check_array(np.ones((2, 7)), "A", shape=(2, None)).shape == (2, 7)
+    with pytest.raises(ValueError, match=r"^A must be non-empty, got shape \(0,\)$"):
+        check_array([], "A")
+    assert check_array([], "A", allow_empty=True).shape == (0,)
+    with pytest.raises(ValueError, match=r"^A must contain only finite values \(no NaN or inf\)$"):
+        check_array([1.0, np.inf], "A")
+    out = check_array([1, 2], "A")
+    assert out.dtype == np.float64
+
+
+def test_check_vector_exact_messages_and_options():
+    assert np.array_equal(check_vector(np.zeros(3), "mu"), np.zeros(3))  # zero allowed unless nonzero=True
+    with pytest.raises(ValueError, match=r"^mu must be non-zero \(\|\|mu\|\| > 0\)$"):
+        check_vector([0.0, 0.0], "mu", nonzero=True)
+    with pytest.raises(ValueError, match=r"^mu must be a 1-d array, got shape \(1, 2\)$"):
+        check_vector([[1.0, 2.0]], "mu")
+    with pytest.raises(ValueError, match=r"^mu must have shape \(3\), got \(2,\)$"):
+        check_vector([1.0, 2.0], "mu", size=3)
+    assert check_vector([1.0, 2.0], "mu", size=2).shape == (2,)
+
+
+def test_check_random_state_all_seed_kinds():
+    ss = np.random.SeedSequence(9)
+    assert np.array_equal(check_random_state(ss).random(3), np.random.default_rng(np.random.SeedSequence(9)).random(3))
+    assert np.array_equal(check_random_state(0).random(3), np.random.default_rng(0).random(3))
+    assert np.array_equal(check_random_state(np.int64(4)).random(2), np.random.default_rng(4).random(2))
+    assert not np.array_equal(check_random_state(None).random(4), check_random_state(None).random(4))
+    with pytest.raises(ValueError, match=r"^seed must be a non-negative integer, got -1$"):
+        check_random_state(-1)
+    for bad in (True, 1.5, "3"):
+        with pytest.raises(ValueError, match=rf"^seed must be None, a non-negative int or a numpy Generator, got {bad!r}$"):
+            check_random_state(bad)
