@@ -100,13 +100,14 @@ def main(argv=None) -> int:
         status = run(module, tests, args.max_children)
         killed = len(status.get("killed", []))
         timeout = len(status.get("timeout", []))  # a mutant that hangs the tests is detected
-        survived = status.get("survived", [])
-        other = {k: len(v) for k, v in status.items() if k not in ("killed", "survived", "timeout")}
+        survived = status.get("survived", []) + status.get("no tests", [])  # a mutant no test reaches survives
+        other = {k: len(v) for k, v in status.items() if k not in ("killed", "survived", "timeout", "no tests")}
         total = sum(len(v) for v in status.values())
         scored = killed + timeout + len(survived)
         score = 100.0 * (killed + timeout) / scored if scored else float("nan")
-        print(f"theory/{module}.py: {total} mutants, {killed} killed, {timeout} timed out, {len(survived)} survived, "
-              f"other {other}; score {score:.1f}% ((killed + timed out) / (killed + timed out + survived))", flush=True)
+        print(f"theory/{module}.py: {total} mutants, {killed} killed, {timeout} timed out, {len(survived)} survived "
+              f"({len(status.get('no tests', []))} reached by no test), other {other}; "
+              f"score {score:.1f}% ((killed + timed out) / all)", flush=True)
         for name in survived:
             print(f"  survived: {name}")
     return 0

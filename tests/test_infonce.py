@@ -264,3 +264,102 @@ def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
 
+
+
+@given(n=st.integers(2, 7), d=st.integers(1, 5), d_proj=st.integers(1, 4), seed=seeds, project=st.booleans())
+@example(n=2, d=1, d_proj=1, seed=0, project=False)
+@example(n=7, d=5, d_proj=4, seed=3, project=True)
+def test_invariance_and_repulsion_losses_against_loops(n, d, d_proj, seed, project):
+    """Eqs. (4)-(5) on their own (raw embeddings or a linear projector) against the loop definitions."""
+    h1, h2 = _batch(seed, n, d)
+    W = np.random.default_rng(seed + 7).standard_normal((d_proj, d)) if project else None
+    z1, z2 = (h1, h2) if W is None else (h1 @ W.T, h2 @ W.T)
+    inv, rep = _loop_terms(z1, z2)
+    assert invariance_loss(h1, h2, W) == pytest.approx(inv, abs=1e-12)
+    assert repulsion_loss(h1, h2, W) == pytest.approx(rep, abs=1e-12)
+    assert -1.0 - 1e-12 <= invariance_loss(h1, h2, W) <= 1.0 + 1e-12
+
+
+def test_invariance_loss_refuses_a_zero_embedding():
+    h = np.array([[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match=r"zero row: cosine similarity is undefined"):
+        invariance_loss(h, h, np.array([[1.0, 0.0]]))
+
+
+def _loop_raw_infonce(z1, z2, beta):
+    """Eq. (1) with raw inner products (normalize=False), by a loop."""
+    n = len(z1)
+    stacked = list(z1) + list(z2)
+    total = 0.0
+    for i in range(n):
+        logits = [beta * float(z1[i] @ stacked[l]) for l in range(2 * n) if l % n != i]
+        m = max(logits)
+        total += m + math.log(sum(math.exp(x - m) for x in logits)) - beta * float(z1[i] @ z2[i])
+    return total / n
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_raw_inner_product_variants_against_loops(seed):
+    f1, f2 = _batch(seed, 5, 3)
+    f1 = f1 * np.arange(1, 6)[:, None]  # rows of different norms: normalisation matters
+    beta = 0.7
+    assert infonce(f1, f2, beta, normalize=False) == pytest.approx(_loop_raw_infonce(f1, f2, beta), rel=1e-12)
+    sym = 0.5 * (_loop_raw_infonce(f1, f2, beta) + _loop_raw_infonce(f2, f1, beta))
+    assert infonce_symmetric(f1, f2, beta, normalize=False) == pytest.approx(sym, rel=1e-12)
+    assert abs(infonce(f1, f2, beta, normalize=False) - infonce(f1, f2, beta)) > 1e-3
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_nearest_negative_is_the_cosine_argmax_not_the_inner_product_argmax(seed):
+    rng = np.random.default_rng(seed)
+    h1, h2 = rng.standard_normal((2, 6, 3)) * rng.uniform(0.1, 10.0, (2, 6, 1))  # very different norms
+    z = np.concatenate([h1, h2])
+    want = [max((l for l in range(12) if l % 6 != i), key=lambda l: _cos(z[i], z[l])) for i in range(6)]
+    for tol in (0.0, 1e-12):
+        assert list(nearest_negative(h1, h2, tie_tol=tol)) == want
+    assert list(upper_bound(h1, h2, 2.0).nearest) == want
+    with pytest.raises(ValueError, match=r"^tie_tol must be in \[0, 1\], got 1\.5$"):
+        nearest_negative(h1, h2, tie_tol=1.5)
+    assert nearest_negative(h1, h2, tie_tol=1.0).shape == (6,)  # the closed end point is allowed
+
+
+def test_entropy_decomposition_expected_negative_and_bound_fields_against_loops():
+    f1, f2 = _batch(4, 4, 3)
+    beta = 1.3
+    dec = entropy_decomposition(f1, f2, beta)
+    u1 = f1 / np.linalg.norm(f1, axis=1, keepdims=True)
+    stacked = np.concatenate([u1, f2 / np.linalg.norm(f2, axis=1, keepdims=True)])
+    for i in range(4):
+        negs = [l for l in range(8) if l % 4 != i]
+        w = np.array([math.exp(beta * float(u1[i] @ stacked[l])) for l in negs])
+        w /= w.sum()
+        np.testing.assert_allclose(dec.expected_negative[i], w @ stacked[negs], rtol=1e-12, atol=1e-14)
+        assert dec.entropy[i] == pytest.approx(-float(np.sum(w * np.log(w))), rel=1e-12)
+        np.testing.assert_allclose(dec.probabilities[i, negs], w, rtol=1e-12)
+        assert dec.probabilities[i, i] == 0.0 and dec.probabilities[i, i + 4] == 0.0
+    ub = upper_bound(f1, f2, beta)
+    assert ub.beta == beta and ub.log_term == pytest.approx(math.log(6.0), rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: infonce(np.ones((1, 3)), np.ones((1, 3)), 1.0), r"^batch size N must be >= 2 .*, got 1$"),
+        (lambda: upper_bound(np.ones((3, 2)), np.ones((2, 2)), 1.0), r"^h1 and h2 must have equal shapes"),
+        (lambda: upper_bound(np.ones(3), np.ones((2, 2)), 1.0), r"^h1 must be a 2-d array"),
+        (lambda: upper_bound(np.ones((2, 2)), np.ones(3), 1.0), r"^h2 must be a 2-d array"),
+        (lambda: embed(np.ones(3), np.eye(3)), r"^h must be a 2-d array"),
+        (lambda: embed(np.ones((2, 3)), np.eye(2)), r"^W must have shape \(\*, 3\)"),
+        (lambda: upper_bound(np.array([[1.0, 0], [0, 1]]), np.array([[1.0, 0], [1, 0]]), 1.0, np.array([[0.0, 1.0]])),
+         r"^f1 = W h1 has a zero row"),
+        (lambda: upper_bound(np.array([[0.0, 1], [0, 1]]), np.array([[1.0, 0], [0, 1]]), 1.0, np.array([[0.0, 1.0]])),
+         r"^f2 = W h2 has a zero row"),
+        (lambda: normalize_on_projector_sphere(np.ones(2), np.eye(2)), r"^h must be a 2-d array"),
+        (lambda: normalize_on_projector_sphere(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])),
+         r"^W h has a zero row: h lies in ker\(W\) and cannot be normalised on the projector sphere$"),
+        (lambda: reformulated_upper_bound(np.ones((2, 3)), np.ones((2, 3)), 1.0, np.ones((2, 2))), r"^W must have shape \(\*, 3\)"),
+    ],
+)
+def test_bad_input_names_the_parameter(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
