@@ -297,3 +297,79 @@ def test_lie_augment_rotation_matches_closed_form():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------------------- the corrected condition, edge by edge
+
+
+def test_invariance_minimizer_scales_edges():
+    W = np.eye(2)
+    h1 = np.array([[1.0, 2.0], [1.0, 0.0], [0.0, 0.0], [1.0, 1.0], [2.0, 0.0]])
+    h2 = np.array([[0.5, 1.0], [0.0, 0.0], [1.0, 0.0], [3.0, 3.0], [2.0, 1e-3]])
+    # row 0: c = 0.5 in (0, 1) is found; row 1: W h2 = 0 -> c = 0 is not > 0 -> nan; row 2: W h1 = 0 -> nan;
+    # row 3: c = 3 exactly colinear (residual exactly 0 passes rtol = 0); row 4: residual 1e-3 / ||z2|| ~ 5e-4
+    c = invariance_minimizer_scales(h1, h2, W, rtol=0.0)
+    assert c[0] == pytest.approx(0.5, rel=1e-15) and c[3] == pytest.approx(3.0, rel=1e-15)
+    assert np.isnan(c[1]) and np.isnan(c[2]) and np.isnan(c[4])
+    c = invariance_minimizer_scales(h1, h2, W, rtol=1e-3)  # residual 1e-3 / 2 = 5e-4 <= 1e-3: accepted
+    assert c[4] == pytest.approx(1.0, rel=1e-6)
+    assert np.isnan(invariance_minimizer_scales(h1, h2, W, rtol=4e-4)[4])  # 5e-4 > 4e-4: refused
+    # scale-free: multiplying h2 by 1000 scales c by 1000 and keeps the verdicts
+    c2 = invariance_minimizer_scales(h1, 1000 * h2, W, rtol=1e-3)
+    np.testing.assert_allclose(c2[[0, 3, 4]], 1000 * invariance_minimizer_scales(h1, h2, W, rtol=1e-3)[[0, 3, 4]], rtol=1e-9)
+    with pytest.raises(ValueError, match=r"^rtol must be in \[0, inf\), got -1\.0$"):
+        invariance_minimizer_scales(h1, h2, W, rtol=-1.0)
+
+
+def test_seeded_constructors_are_reproducible():
+    rng = np.random.default_rng(0)
+    V = rng.standard_normal((2, 5))
+    G = rng.standard_normal((5, 2)) @ rng.standard_normal((2, 5))
+    assert np.array_equal(kernel_projector(V, 3, seed=4), kernel_projector(V, 3, seed=4))
+    assert not np.array_equal(kernel_projector(V, 3, seed=4), kernel_projector(V, 3, seed=5))
+    assert np.array_equal(lie_kernel_projector(G, 3, seed=4), lie_kernel_projector(G, 3, seed=4))
+    assert not np.array_equal(lie_kernel_projector(G, 3, seed=4), lie_kernel_projector(G, 3, seed=5))
+    assert kernel_projector(V, 1, seed=0).shape == (1, 5)  # d_proj = 1 is the smallest allowed
+
+
+def test_fvu_and_rank_for_zero_and_rank_deficient_projectors():
+    delta = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]])
+    # W with a numerically zero second row: its row space is span(e1) -> FVU = 4/5
+    W = np.array([[3.0, 0.0, 0.0], [0.0, 1e-300, 0.0]])
+    assert fraction_variance_unexplained(delta, W) == pytest.approx(4 / 5, rel=1e-12)
+    assert fraction_variance_unexplained(delta, np.zeros((2, 3))) == pytest.approx(1.0)
+    assert rank_tau(np.zeros((2, 2)), 0.5, relative=True) == 0
+    assert rank_tau(np.diag([4.0, 1.0]), 0.25, relative=True) == 2 and rank_tau(np.diag([4.0, 1.0]), 0.26, relative=True) == 1
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: rank_tau(np.ones(3), 0.1), r"^W must be a 2-d array"),
+        (lambda: fraction_variance_unexplained(np.ones(3), np.ones((1, 3))), r"^delta_h must be a 2-d array"),
+        (lambda: fraction_variance_unexplained(np.zeros((3, 2)), np.ones((1, 2))),
+         r"^delta_h must be non-zero \(sum_i \|\|delta h_i\|\|\^2 > 0\)$"),
+        (lambda: nearest_negative_label_agreement(np.ones((3, 2)), np.ones((3, 2)) * 2, [0, 1]),
+         r"^labels must have shape \(3,\), got \(2,\)$"),
+        (lambda: kernel_projector(np.ones(3), 2), r"^V must be a 2-d array"),
+        (lambda: kernel_projector(np.eye(3), 2), r"^V spans all of R\^3"),
+        (lambda: kernel_projector(np.ones((2, 3)), 0), r"^d_proj must be an integer in \[1, inf\), got 0$"),
+        (lambda: lie_kernel_projector(np.ones(3), 1), r"^G must be a 2-d array"),
+        (lambda: lie_kernel_projector(np.eye(3), 1), r"^G spans all of R\^3"),
+        (lambda: max_projector_rank(np.ones(3), 1), r"^V must be a 2-d array"),
+        (lambda: max_projector_rank(np.ones((2, 3)), 0), r"^d_proj must be an integer"),
+        (lambda: lie_augment(np.ones(3), np.eye(3), 0.1), r"^h must be a 2-d array"),
+        (lambda: lie_augment(np.ones((2, 3)), np.eye(3), [0.1, np.nan]), r"^eps must contain only finite"),
+    ],
+)
+def test_bad_input_names_the_parameter(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_lie_augment_broadcasts_a_scalar_strength():
+    G = np.zeros((2, 2))
+    G[0, 1], G[1, 0] = -1.0, 1.0
+    h = np.array([[1.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_allclose(lie_augment(h, G, np.pi / 2), [[0.0, 1.0], [-1.0, 0.0]], atol=1e-12)
+    np.testing.assert_allclose(lie_augment(h, G, [0, 1]), [[1.0, 0.0], [-np.sin(1), np.cos(1)]], atol=1e-12)

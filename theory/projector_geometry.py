@@ -219,7 +219,10 @@ def lie_kernel_projector(G, d_proj: int, seed=None) -> np.ndarray:
     G = check_matrix(G, "G")
     if G.shape[0] != G.shape[1]:
         raise ValueError(f"G must be square (d_enc, d_enc), got shape {G.shape}")
-    return kernel_projector(G.T, d_proj, seed)
+    d_proj = check_int(d_proj, "d_proj", low=1)
+    rng = check_random_state(seed)
+    Q = _complement_basis(G.T, "G")  # the column space of G, as rows of G^T
+    return rng.standard_normal((d_proj, Q.shape[0])) @ Q
 
 
 def max_projector_rank(V, d_proj: int) -> int:
