@@ -215,3 +215,47 @@ def test_eigenvalue_spectrum_against_numpy_cov(n, d, seed):
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------------------- edges pinned by hand
+
+
+def test_l20_counts_groups_strictly_above_atol():
+    W = np.array([[3.0, 0.0, 0.3], [4.0, 0.0, 0.4]])  # column norms 5, 0, 0.5
+    assert l20_norm(W) == 2  # default atol = 0: every non-zero column counts
+    assert l20_norm(W, atol=0.5) == 1  # a norm equal to atol does not count
+    assert l20_norm(W, atol=0.49) == 2
+    assert l20_norm(W, groups="rows") == 2
+    with pytest.raises(ValueError, match=r"^atol must be in \[0, inf\), got -1\.0$"):
+        l20_norm(W, atol=-1.0)
+
+
+def test_l21_prox_on_rows_of_a_non_square_matrix_by_hand():
+    """Block soft-thresholding: row (3, 4, 0) (norm 5) shrinks to (1 - 1/5)(3, 4, 0); row (0.6, 0.8, 0) (norm 1)
+    with threshold 1 is set to zero; a zero row stays zero."""
+    W = np.array([[3.0, 4.0, 0.0], [0.6, 0.8, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 2.0]])
+    out = l21_prox(W, 1.0, groups="rows")
+    np.testing.assert_allclose(out, [[2.4, 3.2, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]], atol=1e-15)
+    np.testing.assert_allclose(l21_prox(W.T, 1.0), out.T, atol=1e-15)  # columns of the transpose
+
+
+def test_l21_penalty_of_zero_groups_is_zero_with_zero_gradient():
+    torch = pytest.importorskip("torch")
+    w = torch.tensor([[0.0, 3.0], [0.0, 4.0]], dtype=torch.float64, requires_grad=True)
+    pen = l21_penalty(w, 2.0)
+    assert float(pen) == pytest.approx(10.0, rel=1e-15)  # 2 * (0 + 5)
+    pen.backward()
+    np.testing.assert_allclose(w.grad.numpy(), [[0.0, 2 * 0.6], [0.0, 2 * 0.8]], atol=1e-15)
+    assert float(l21_penalty(torch.zeros(2, 3), 1.0)) == 0.0
+
+
+def test_min_max_distance_ratio_edges():
+    z = np.array([0.0, 0.0])
+    assert min_max_distance_ratio(z, np.array([[1.0, 0.0], [0.0, 3.0]])) == pytest.approx(2.0)  # (3 - 1) / 1
+    assert min_max_distance_ratio(z, np.array([[0.0, 0.0], [0.0, 3.0]])) == np.inf  # delta_min = 0
+    with pytest.raises(ValueError, match=r"^others must hold n >= 2 samples, got 1$"):
+        min_max_distance_ratio(z, np.array([[1.0, 5.0]]))
+    with pytest.raises(ValueError, match=r"^others must have shape \(\*, 2\)"):
+        min_max_distance_ratio(z, np.ones((3, 3)))
+    with pytest.raises(ValueError, match=r"^z must be a 1-d array"):
+        min_max_distance_ratio(np.ones((1, 2)), np.ones((3, 2)))
