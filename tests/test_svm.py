@@ -201,3 +201,58 @@ def test_bad_input(call, match):
 
 def test_zero_classifier_has_error_one_half():
     assert classification_error([0.0, 0.0], [1.0, 0.0], 0.5, 0.7) == 0.5
+
+
+# ------------------------------------------------------------- hand-solved instances
+
+
+def test_bounded_separability_margin_by_hand():
+    """max{t : X w >= t, |w|_inf <= 1, t <= 1}: rows (1, 0), (0, 2) -> w = (1, 1), t = 1 (capped);
+    rows (0.5, 0), (0, 0.25) -> t = 0.25; rows (1, 0), (-1, 0) -> t = 0 (not separable)."""
+    from theory.svm import _bounded_separability_margin
+
+    assert _bounded_separability_margin(np.array([[1.0, 0.0], [0.0, 2.0]])) == pytest.approx(1.0, abs=1e-7)
+    assert _bounded_separability_margin(np.array([[0.5, 0.0], [0.0, 0.25]])) == pytest.approx(0.25, abs=1e-7)
+    assert _bounded_separability_margin(np.array([[1.0, 0.0], [-1.0, 0.0]])) == pytest.approx(0.0, abs=1e-7)
+    assert _bounded_separability_margin(np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])) == pytest.approx(0.0, abs=1e-7)
+    # rows (1, 1), (-1, -0.5), (0, 1): w = (-0.75, 1) gives 0.25, 0.25, 1 -> t = 0.25 (hand, the LP optimum)
+    assert _bounded_separability_margin(np.array([[1.0, 1.0], [-1.0, -0.5], [0.0, 1.0]])) == pytest.approx(0.25, abs=1e-7)
+
+
+def test_is_separable_by_hand_and_its_tolerance():
+    Z = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
+    assert is_separable(Z, [1, 1, -1])  # w = (1, 1)
+    assert not is_separable(Z, [1, 1, 1])  # 0 = z1 + z2 + z3 is in the hull of the signed rows
+    assert not is_separable(np.array([[1.0, 0.0], [2.0, 0.0]]), [1, -1])  # same direction, opposite labels
+    with pytest.raises(ValueError, match=r"^tol must be in \(0, inf\), got 0\.0$"):
+        is_separable(Z, [1, 1, -1], tol=0.0)
+
+
+@pytest.mark.parametrize("solver", ["fast", "cvxpy"])
+def test_max_margin_two_points_by_hand(solver):
+    """y z = (1, 0) and (0, 1): beta = (1, 1)/sqrt 2, margin 1/sqrt 2, both points support vectors;
+    a third point far on the good side is not a support vector."""
+    Z = np.array([[1.0, 0.0], [0.0, -1.0], [3.0, 3.0]])
+    y = np.array([1, -1, 1])
+    fit = max_margin(Z, y) if solver == "fast" else max_margin_cvxpy(Z, y)
+    np.testing.assert_allclose(fit.beta, [np.sqrt(0.5), np.sqrt(0.5)], atol=1e-6)
+    assert fit.margin == pytest.approx(np.sqrt(0.5), abs=1e-6)
+    assert fit.n_support == 2
+    assert np.linalg.norm(fit.beta) == pytest.approx(1.0, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: project(np.ones((2, 2)), np.zeros(2), 0.5), r"^mu must be non-zero"),
+        (lambda: project(np.ones((2, 2)), np.ones(2), -1.0), r"^eta must be in \(-1, inf\), got -1\.0$"),
+        (lambda: classification_error(np.ones(2), np.zeros(2), 0.5), r"^mu must be non-zero"),
+        (lambda: max_margin_path(np.ones((2, 2)), [1, -1], np.zeros(2), [0.0]), r"^mu must be non-zero"),
+        (lambda: max_margin_path(np.ones((2, 2)), [1, -1], np.ones(2), [0.0, -1.5]), r"^etas must be in \(-1, inf\), got -1\.5$"),
+        (lambda: max_margin(np.array([[1.0, 0.0], [2.0, 0.0]]), [1, -1]), r"^Z, y are not linearly separable through the origin"),
+        (lambda: max_margin_cvxpy(np.array([[1.0, 0.0], [2.0, 0.0]]), [1, -1]), r"^Z, y are not linearly separable"),
+    ],
+)
+def test_bad_input_names_the_parameter(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
