@@ -1,5 +1,7 @@
 """Tests of the low-dimensional logistic proposition (theory.logistic)."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import example, given
@@ -152,3 +154,73 @@ def test_fit_is_a_stationary_point():
     s = 1 / (1 + np.exp(m))
     assert abs(np.mean(-y * s)) < 1e-10
     assert np.max(np.abs(-(Z.T @ (y * s)) / 300 + 0.4 * fit.beta)) < 1e-10
+
+
+# ------------------------------------------------------------- independent oracles for the objective and the fit
+
+
+def _loop_objective(gamma, beta, Z, y, lam):
+    return sum(math.log1p(math.exp(-yi * (gamma + float(zi @ beta)))) for zi, yi in zip(Z, y)) / len(y) + lam * float(beta @ beta)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_objective_against_a_loop(seed):
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((30, 3))
+    y = np.where(rng.random(30) < 0.5, -1, 1)
+    for gamma, beta, lam in ((0.3, rng.standard_normal(3), 0.1), (-1.2, rng.standard_normal(3), 0.0), (0.0, np.zeros(3), 2.0)):
+        assert logistic_objective(gamma, beta, Z, y, lam) == pytest.approx(_loop_objective(gamma, beta, Z, y, lam), rel=1e-12)
+    assert logistic_objective(0.0, np.zeros(3), Z, y, 5.0) == pytest.approx(math.log(2.0), rel=1e-14)  # hand: log 2
+
+
+@pytest.mark.parametrize("seed, lam", [(0, 0.05), (1, 0.5), (2, 1e-3)])
+def test_fit_against_scipy_bfgs_on_the_loop_objective(seed, lam):
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((60, 3)) + 0.5
+    y = np.where(Z @ [1.0, -1.0, 0.5] + rng.standard_normal(60) > 0, 1, -1)
+    fit = fit_logistic(Z, y, lam)
+    ref = minimize(lambda th: _loop_objective(th[0], th[1:], Z, y, lam), np.zeros(4), method="BFGS",
+                   options={"gtol": 1e-10})
+    np.testing.assert_allclose(np.r_[fit.gamma, fit.beta], ref.x, atol=2e-5)
+    assert fit.objective == pytest.approx(_loop_objective(fit.gamma, fit.beta, Z, y, lam), rel=1e-12)
+    assert fit.objective <= ref.fun + 1e-12
+    assert 1 <= fit.n_iter <= 30  # Newton: a handful of steps
+    # the gradient of the loop objective vanishes at the fit (central differences, h = 1e-6)
+    th = np.r_[fit.gamma, fit.beta]
+
+    def obj(t):
+        return _loop_objective(t[0], t[1:], Z, y, lam)
+
+    grad = [(obj(th + e) - obj(th - e)) / 2e-6 for e in 1e-6 * np.eye(4)]
+    assert np.max(np.abs(grad)) < 1e-7
+
+
+def test_fit_stops_at_once_when_the_start_is_optimal():
+    """Symmetric data: the minimiser is gamma = 0, beta = 0 exactly (the start), so no Newton step is taken."""
+    y = np.array([1, -1])
+    Z = np.array([[0.0], [0.0]])
+    fit = fit_logistic(Z, y, 0.1)
+    assert fit.n_iter == 0 and fit.gamma == 0.0 and np.all(fit.beta == 0.0)
+    assert fit.objective == pytest.approx(math.log(2.0), rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: fit_logistic(np.ones(3), [1, -1, 1], 0.1), r"^Z must be a 2-d array"),
+        (lambda: fit_logistic(np.ones((3, 1)), [1, 1, 1], 0.1), r"^y must contain both labels -1 and \+1 \(otherwise the intercept diverges\)$"),
+        (lambda: fit_logistic(np.ones((3, 1)), [-1, -1, -1], 0.1), r"^y must contain both labels"),
+        (lambda: fit_logistic(np.ones((2, 1)), [1, -1], 0.1, tol=0.0), r"^tol must be in \(0, inf\), got 0\.0$"),
+        (lambda: fit_logistic(np.ones((2, 1)), [1, -1], 0.1, max_iter=0), r"^max_iter must be an integer in \[1, inf\), got 0$"),
+    ],
+)
+def test_fit_bad_input_names_the_parameter(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_fit_accepts_one_newton_step_budget_when_it_suffices():
+    fit = fit_logistic(np.zeros((2, 1)), [1, -1], 0.1, max_iter=1)
+    assert fit.n_iter == 0
