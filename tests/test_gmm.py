@@ -149,3 +149,20 @@ def test_contrastive_sample_fields_are_consistent():
     assert np.mean(np.sign(s.h_neg @ mu) == s.y_neg) > 0.99
     for view in (s.h1, s.h2):
         assert abs(float((view - s.h).var()) - 0.25) < 5 * 0.25 * np.sqrt(2 / 8000)
+
+
+def test_torch_noise_is_drawn_in_the_requested_precision():
+    """float64 in, float64 noise out: a float32 draw upcast to float64 would be exactly representable in float32."""
+    mu = torch.tensor([1.0, -2.0], dtype=torch.float64)
+    h, y = sample_gmm_torch(500, mu, torch.Generator().manual_seed(3), dtype=torch.float64)
+    g = (h - y[:, None].double() * mu).numpy()
+    assert np.mean(g.astype(np.float32).astype(np.float64) != g) > 0.99
+    v = augment_torch(h, 0.5, torch.Generator().manual_seed(4))
+    noise = (v - h).numpy()
+    assert v.dtype == torch.float64 and np.mean(noise.astype(np.float32).astype(np.float64) != noise) > 0.99
+
+
+def test_augment_torch_draws_on_the_inputs_device():
+    """The 'meta' device stands in for a GPU in CI: noise drawn on the CPU could not be added to it."""
+    v = augment_torch(torch.empty(3, 2, device="meta", dtype=torch.float64), 0.5, None, n_views=2)
+    assert v.device.type == "meta" and v.shape == (2, 3, 2) and v.dtype == torch.float64
