@@ -259,3 +259,34 @@ def test_min_max_distance_ratio_edges():
         min_max_distance_ratio(z, np.ones((3, 3)))
     with pytest.raises(ValueError, match=r"^z must be a 1-d array"):
         min_max_distance_ratio(np.ones((1, 2)), np.ones((3, 2)))
+
+
+def test_min_max_distance_ratios_with_a_duplicate_row_is_inf_there_only():
+    Z = np.array([[0.0, 0.0], [0.0, 0.0], [3.0, 4.0], [0.0, 1.0]])
+    r = min_max_distance_ratios(Z)
+    assert r[0] == np.inf and r[1] == np.inf
+    assert r[2] == pytest.approx((5.0 - np.sqrt(18.0)) / np.sqrt(18.0), rel=1e-12)  # hand: to (0,1) sqrt 18, to 0 dist 5
+    assert r[3] == pytest.approx((np.sqrt(18.0) - 1.0) / 1.0, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: l21_norm(np.ones(3)), r"^W must be a 2-d array"),
+        (lambda: l21_norm(np.ones((2, 2)), groups="cols"), r"^groups must be one of"),
+        (lambda: l20_norm(np.ones(3)), r"^W must be a 2-d array"),
+        (lambda: l21_prox(np.ones(3), 1.0), r"^W must be a 2-d array"),
+        (lambda: l21_prox(np.ones((2, 2)), -1.0), r"^threshold must be in \[0, inf\), got -1\.0$"),
+        (lambda: group_lasso_lambda_max(np.ones(3), np.ones((3, 1))), r"^X must be a 2-d array"),
+        (lambda: group_lasso_lambda_max(np.ones((3, 2)), np.ones((4, 1))), r"^Y must have shape \(3, \*\), got \(4, 1\)$"),
+        (lambda: sparsehead_layer("head"), r"^head must be a torch\.nn\.Module, got str$"),
+        (lambda: sparsehead_layer(__import__("torch").nn.ReLU()), r"^head has no last linear layer to penalise \(got ReLU\)"),
+        (lambda: l21_penalty(__import__("torch").ones(2, 2), -1.0), r"^lam must be in \[0, inf\), got -1\.0$"),
+        (lambda: min_max_distance_ratios(np.ones(3)), r"^Z must be a 2-d array"),
+        (lambda: min_max_distance_ratios(np.ones((2, 2))), r"^Z must have n >= 3 rows, got 2$"),
+        (lambda: eigenvalue_spectrum(np.ones(3)), r"^X must be a 2-d array"),
+    ],
+)
+def test_bad_input_names_the_parameter(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -211,8 +211,7 @@ def min_max_distance_ratios(Z) -> np.ndarray:
     dmin = dist.min(axis=1)
     np.fill_diagonal(dist, -np.inf)
     dmax = dist.max(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(dmin > 0, (dmax - dmin) / np.where(dmin > 0, dmin, 1.0), np.inf)
+    return np.where(dmin > 0, (dmax - dmin) / np.where(dmin > 0, dmin, 1.0), np.inf)
 
 
 def eigenvalue_spectrum(X) -> np.ndarray:
