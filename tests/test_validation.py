@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from theory._validation import check_array, check_int, check_random_state, check_scalar, check_vector
+from theory._validation import check_array, check_int, check_matrix, check_random_state, check_scalar, check_vector
 
 
 @pytest.mark.parametrize(
@@ -154,3 +154,14 @@ def test_check_random_state_all_seed_kinds():
     for bad in (True, 1.5, "3"):
         with pytest.raises(ValueError, match=rf"^seed must be None, a non-negative int or a numpy Generator, got {bad!r}$"):
             check_random_state(bad)
+
+
+def test_check_matrix_shapes_and_messages():
+    assert check_matrix([[1, 2], [3, 4]], "M").dtype == np.float64
+    assert check_matrix(np.ones((2, 5)), "M", shape=(2, None)).shape == (2, 5)
+    with pytest.raises(ValueError, match=r"^M must be a 2-d array, got shape \(3,\)$"):
+        check_matrix(np.ones(3), "M")
+    with pytest.raises(ValueError, match=r"^M must have shape \(\*, 4\), got \(2, 5\)$"):
+        check_matrix(np.ones((2, 5)), "M", shape=(None, 4))
+    with pytest.raises(ValueError, match=r"^M must be non-empty"):
+        check_matrix(np.ones((0, 3)), "M")
