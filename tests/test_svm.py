@@ -214,6 +214,10 @@ def test_bounded_separability_margin_by_hand():
     assert _bounded_separability_margin(np.array([[1.0, 0.0], [0.0, 2.0]])) == pytest.approx(1.0, abs=1e-7)
     assert _bounded_separability_margin(np.array([[0.5, 0.0], [0.0, 0.25]])) == pytest.approx(0.25, abs=1e-7)
     assert _bounded_separability_margin(np.array([[1.0, 0.0], [-1.0, 0.0]])) == pytest.approx(0.0, abs=1e-7)
+    # negative weights at their bound: w = (-1, -1) gives min(1, 0.5) = 0.5
+    assert _bounded_separability_margin(np.array([[-1.0, 0.0], [0.0, -0.5]])) == pytest.approx(0.5, abs=1e-7)
+    # the cap t <= 1 binds: w = (1, 1) would give 3
+    assert _bounded_separability_margin(np.array([[3.0, 0.0], [0.0, 3.0]])) == pytest.approx(1.0, abs=1e-7)
     assert _bounded_separability_margin(np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])) == pytest.approx(0.0, abs=1e-7)
     # rows (1, 1), (-1, -0.5), (0, 1): w = (-0.75, 1) gives 0.25, 0.25, 1 -> t = 0.25 (hand, the LP optimum)
     assert _bounded_separability_margin(np.array([[1.0, 1.0], [-1.0, -0.5], [0.0, 1.0]])) == pytest.approx(0.25, abs=1e-7)
