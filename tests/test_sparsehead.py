@@ -243,7 +243,7 @@ def test_l21_penalty_of_zero_groups_is_zero_with_zero_gradient():
     torch = pytest.importorskip("torch")
     w = torch.tensor([[0.0, 3.0], [0.0, 4.0]], dtype=torch.float64, requires_grad=True)
     pen = l21_penalty(w, 2.0)
-    assert float(pen) == pytest.approx(10.0, rel=1e-15)  # 2 * (0 + 5)
+    assert float(pen.detach()) == pytest.approx(10.0, rel=1e-15)  # 2 * (0 + 5)
     pen.backward()
     np.testing.assert_allclose(w.grad.numpy(), [[0.0, 2 * 0.6], [0.0, 2 * 0.8]], atol=1e-15)
     assert float(l21_penalty(torch.zeros(2, 3), 1.0)) == 0.0
