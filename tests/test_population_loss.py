@@ -55,14 +55,19 @@ def _orthogonal_fixing(mu, rng):
 )
 @example(seed=0, p=1, d=1, rho=0.05, sigma2=0.0, tau=0.25)
 @example(seed=2 ** 16, p=5, d=5, rho=5.0, sigma2=3.0, tau=10.0)
+@example(seed=3, p=5, d=1, rho=1.0, sigma2=0.0, tau=1.0)  # thorough profile: 4.04 SE
 def test_closed_form_agrees_with_monte_carlo(seed, p, d, rho, sigma2, tau):
     # The MC estimator replaces every expectation of the poster's formula by a
-    # sample mean (no shared algebra); |error| <= 4 jackknife SE (+ 1e-9 when
-    # sigma2 = 0 and p = 1 make the estimate nearly deterministic).
+    # sample mean (no shared algebra); |error| <= 5 jackknife SE (+ 1e-9 when
+    # sigma2 = 0 and p = 1 make the estimate nearly deterministic).  5, not 4:
+    # the thorough profile draws 500 examples, and at 4 SE the family-wise false
+    # alarm rate is ~3% (it found seed=3, p=5, d=1 at 4.04 SE); at 5 SE it is ~3e-4.
+    # The SE itself is checked against the spread over seeds in
+    # test_monte_carlo_standard_error_matches_the_spread_over_seeds.
     _, mu, W = _instance(seed, p, d, rho)
     exact = population_loss(W, mu, sigma2, tau)
     mc = monte_carlo_loss(W, mu, sigma2, tau, n=20_000, seed=seed)
-    assert abs(mc.value - exact) <= 4 * mc.stderr + 1e-9, (exact, mc)
+    assert abs(mc.value - exact) <= 5 * mc.stderr + 1e-9, (exact, mc)
 
 
 def test_torch_closed_form_matches_numpy(rng):
