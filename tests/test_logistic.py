@@ -226,3 +226,21 @@ def test_fit_bad_input_names_the_parameter(call, match):
 def test_fit_accepts_one_newton_step_budget_when_it_suffices():
     fit = fit_logistic(np.zeros((2, 1)), [1, -1], 0.1, max_iter=1)
     assert fit.n_iter == 0
+
+
+def test_newton_step_budget_is_exact():
+    """A fit that takes k Newton steps needs max_iter = k + 1 (the last iteration only checks the gradient);
+    with max_iter = k it must say it did not converge."""
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((60, 3)) + 0.5
+    y = np.where(Z @ [1.0, -1.0, 0.5] + rng.standard_normal(60) > 0, 1, -1)
+    k = fit_logistic(Z, y, 0.05).n_iter
+    again = fit_logistic(Z, y, 0.05, max_iter=k + 1)
+    assert again.n_iter == k and again.objective == fit_logistic(Z, y, 0.05).objective
+    with pytest.raises(RuntimeError, match=rf"^fit_logistic did not converge in {k} Newton steps$"):
+        fit_logistic(Z, y, 0.05, max_iter=k)
+
+
+def test_a_single_sample_has_one_label_only():
+    with pytest.raises(ValueError, match=r"^y must contain both labels"):
+        fit_logistic(np.ones((1, 2)), [1], 0.1)
