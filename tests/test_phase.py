@@ -6,20 +6,9 @@ from hypothesis import strategies as st
 from theory.phase import expansion_measure, regime, tau_star, w_eta
 from theory.population_loss import first_order_loss
 
+from _oracles import explicit_projector, slope_at_rank_one
+
 pos = st.floats(1e-3, 1e2)
-
-
-def _first_order_slope_at_rank_one(sigma2, tau, rho, p=4, h=1e-5):
-    """dL~/dt at t = 1 (second-order one-sided difference, error O(h^2)) from first_order_loss on
-    explicit matrices W(t) (no reduced formula)."""
-    mu = np.zeros(p)
-    mu[0] = np.sqrt(rho)
-
-    def W(t):
-        return np.diag([np.sqrt(t)] + [np.sqrt((1 - t) / (p - 1))] * (p - 1))
-
-    f = [first_order_loss(W(1.0 - k * h), mu, sigma2, tau) for k in range(3)]
-    return (3 * f[0] - 4 * f[1] + f[2]) / (2 * h)
 
 
 @given(sigma2=st.floats(1e-2, 1e2), rho=st.floats(1e-2, 1e2))
@@ -33,13 +22,13 @@ def test_tau_star_is_where_the_first_order_minimiser_becomes_rank_one(sigma2, rh
     from scipy.optimize import brentq, minimize_scalar
 
     ts = tau_star(sigma2, rho)
-    root = brentq(lambda lt: _first_order_slope_at_rank_one(sigma2, np.exp(lt), rho), np.log(ts) - 3, np.log(ts) + 3,
+    root = brentq(lambda lt: slope_at_rank_one(first_order_loss, sigma2, np.exp(lt), rho, 4), np.log(ts) - 3, np.log(ts) + 3,
                   xtol=1e-12)
     assert np.exp(root) == pytest.approx(ts, rel=1e-6)  # O(h^2) difference, h = 1e-5
     mu = np.array([np.sqrt(rho), 0.0, 0.0])
     for tau, rank_one in ((ts * 1.05, True), (ts / 1.05, False)):
-        res = minimize_scalar(lambda t: first_order_loss(np.diag([np.sqrt(t), np.sqrt((1 - t) / 2), np.sqrt((1 - t) / 2)]),
-                                                         mu, sigma2, tau), bounds=(0.0, 1.0), method="bounded",
+        res = minimize_scalar(lambda t: first_order_loss(explicit_projector(t, 3), mu, sigma2, tau), bounds=(0.0, 1.0),
+                              method="bounded",
                               options={"xatol": 1e-10})
         assert (res.x > 1 - 1e-6) == rank_one
         assert regime(sigma2, tau, rho) == ("expansion" if rank_one else "shrinkage")

@@ -11,6 +11,8 @@ from sims.phase_diagram import exact_rank_one_boundary, main
 from theory.phase import tau_star
 from theory.population_loss import minimize_population_loss, population_loss
 
+from _oracles import explicit_projector, slope_at_rank_one
+
 
 def test_help_exits_zero():
     r = subprocess.run([sys.executable, "-m", "sims.phase_diagram", "--help"], capture_output=True, text=True)
@@ -88,18 +90,6 @@ def test_default_grid_is_finite_everywhere():
     assert np.log10(arrays["tau"][-1] / arrays["tau"][0]) >= 4
 
 
-def _exact_slope_at_rank_one(sigma2, tau, rho, p, h=1e-5):
-    """dC/dt at t = 1 by an O(h^2) one-sided difference of population_loss on explicit W(t) (no reduction)."""
-    mu = np.zeros(p)
-    mu[0] = np.sqrt(rho)
-
-    def W(t):
-        return np.diag([np.sqrt(t)] + [np.sqrt((1 - t) / (p - 1))] * (p - 1))
-
-    f = [population_loss(W(1.0 - k * h), mu, sigma2, tau) for k in range(3)]
-    return (3 * f[0] - 4 * f[1] + f[2]) / (2 * h)
-
-
 def test_exact_rank_one_boundary_against_the_slope_of_C_at_rank_one():
     """Independent of the bisection's predicate (the reduced minimiser): the root in tau of C's slope at
     t = 1, from population_loss on explicit projectors; then a dense global check on either side."""
@@ -113,10 +103,10 @@ def test_exact_rank_one_boundary_against_the_slope_of_C_at_rank_one():
     mu[0] = 1.0
     ts = np.linspace(0.0, 1.0, 2001)[:-1]
     for si, b in zip(s, bd):
-        root = np.exp(brentq(lambda lt: _exact_slope_at_rank_one(si, np.exp(lt), 1.0, p), np.log(b) - 2, np.log(b) + 2,
+        root = np.exp(brentq(lambda lt: slope_at_rank_one(population_loss, si, np.exp(lt), 1.0, p), np.log(b) - 2, np.log(b) + 2,
                              xtol=1e-12))
         assert root == pytest.approx(b, rel=1e-4)
         for tau, rank_one in ((b * 1.01, True), (b / 1.01, False)):
             c1 = population_loss(np.outer(np.eye(p)[0], mu), mu, si, tau)
-            grid = [population_loss(np.diag([np.sqrt(t)] + [np.sqrt((1 - t) / (p - 1))] * (p - 1)), mu, si, tau) for t in ts]
+            grid = [population_loss(explicit_projector(t, p), mu, si, tau) for t in ts]
             assert (c1 <= min(grid)) == rank_one
