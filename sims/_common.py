@@ -17,17 +17,21 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import os
 import platform
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from sims._runner import RunInterrupted, Unit
 
 __all__ = [
     "CLIError",
@@ -46,9 +50,12 @@ __all__ = [
     "progress",
     "to_jsonable",
     "add_run_arguments",
+    "add_backend_arguments",
     "check_n_jobs",
     "check_out_dir",
-    "cached_run",
+    "prepare_out_dir",
+    "Simulation",
+    "Unit",
     "apply_quick",
 ]
 
@@ -79,8 +86,10 @@ def cli_entry(main: Callable[[list[str] | None], int | None], prog: str) -> Call
             msg = " ".join(str(exc).split())
             sys.stderr.write(f"{prog}: error: {msg}\n")
             return 2
-        except KeyboardInterrupt:
-            sys.stderr.write(f"{prog}: interrupted; no partial result was written\n")
+        except (KeyboardInterrupt, RunInterrupted) as exc:
+            why = f" ({exc})" if isinstance(exc, RunInterrupted) else ""
+            sys.stderr.write(f"{prog}: interrupted{why}; the finished units are saved, "
+                             "rerun the same command to resume\n")
             return 130
         return 0 if rc is None else int(rc)
 
@@ -90,12 +99,31 @@ def cli_entry(main: Callable[[list[str] | None], int | None], prog: str) -> Call
 # --------------------------------------------------------------------------- I/O
 
 
+def _umask() -> int:
+    """The process umask (read from ``/proc`` where possible, so no thread sees it changed)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``)."""
+    """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``).
+
+    The file gets the permissions a plain ``open()`` would give it under the
+    user's umask (``mkstemp`` alone would make it private, mode 0600).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -154,7 +182,8 @@ def versions() -> dict[str, str]:
     out = {"python": platform.python_version(), "platform": platform.platform()}
     import importlib.metadata as md
 
-    for dist in ("projection-head-theory", "numpy", "scipy", "torch", "cvxpy", "matplotlib", "joblib", "scikit-learn"):
+    for dist in ("projection-head-theory", "numpy", "scipy", "torch", "cvxpy", "matplotlib", "joblib", "scikit-learn",
+                 "dask", "distributed"):
         try:
             out[dist] = md.version(dist)
         except md.PackageNotFoundError:
@@ -181,12 +210,17 @@ def save_results(
 ) -> tuple[Path, Path]:
     """Write ``<out>/<name>.npz`` then ``<out>/<name>.json`` atomically.
 
-    The JSON holds the config, its hash, the seed, package versions, a
-    timestamp, the wall time, the scalar results and the list of arrays in
-    the NPZ; it is written last, so its presence marks a complete result.
+    The JSON holds the config, its hash, the seed, package versions, the
+    provenance of the code (:func:`sims._store.provenance`), a timestamp,
+    the wall time, the scalar results, the list of arrays in the NPZ and the
+    checksums of the arrays and of the JSON itself
+    (:func:`sims._store.verify_result`); it is written last, so its presence
+    marks a complete result.
     """
+    from sims._store import arrays_checksum, meta_checksum, provenance
+
     out_dir = Path(out_dir)
-    arrays = dict(arrays or {})
+    arrays = {k: np.asanyarray(v) for k, v in (arrays or {}).items()}
     npz = atomic_savez(out_dir / f"{name}.npz", **arrays)
     meta = {
         "name": name,
@@ -194,6 +228,7 @@ def save_results(
         "config_hash": config_hash(config),
         "seed": seed,
         "versions": versions(),
+        "provenance": provenance(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "elapsed_s": elapsed_s,
         "results": dict(scalars or {}),
@@ -201,52 +236,52 @@ def save_results(
     }
     if extra:
         meta.update(extra)
+    meta = to_jsonable(meta)
+    meta["checksum"] = {"arrays": arrays_checksum(arrays), "meta": meta_checksum(meta)}
     js = atomic_write_json(out_dir / f"{name}.json", meta)
     return js, npz
 
 
 def load_results(out_dir: str | os.PathLike, name: str) -> tuple[dict, dict[str, np.ndarray]]:
-    """Read a result written by :func:`save_results`.
+    """Read and verify a result written by :func:`save_results`.
 
     Raises
     ------
     CLIError
-        If the files are missing, unreadable or inconsistent (message names
-        the file).
+        If the files are missing, unreadable, truncated, edited or
+        inconsistent (:func:`sims._store.verify_result`); the message names
+        the file.
     """
+    from sims._store import verify_result
+
     out_dir = Path(out_dir)
     js, npz = out_dir / f"{name}.json", out_dir / f"{name}.npz"
     try:
         meta = json.loads(js.read_text())
     except FileNotFoundError as exc:
         raise CLIError(f"missing results file {js}") from exc
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CLIError(f"corrupt results file {js}: {exc}") from exc
-    for key in ("config", "seed", "arrays"):
-        if key not in meta:
-            raise CLIError(f"corrupt results file {js}: no '{key}' entry")
+    if not isinstance(meta, dict):
+        raise CLIError(f"corrupt results file {js}: not a JSON object")
     try:
-        with np.load(npz) as data:
+        with np.load(npz, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except FileNotFoundError as exc:
         raise CLIError(f"missing results file {npz}") from exc
-    except Exception as exc:  # zipfile / pickle errors on a truncated file
+    except Exception as exc:  # zipfile / format errors on a truncated file
         raise CLIError(f"corrupt results file {npz}: {exc}") from exc
-    missing = set(meta["arrays"]) - set(arrays)
-    if missing:
-        raise CLIError(f"partial results file {npz}: missing arrays {sorted(missing)}")
+    problem = verify_result(meta, arrays, js, npz)
+    if problem:
+        raise CLIError(problem)
     return meta, arrays
 
 
 def load_cached(out_dir: str | os.PathLike, name: str, config: Mapping[str, Any]):
-    """Return ``(meta, arrays)`` if a complete result for ``config`` exists, else ``None``."""
-    try:
-        meta, arrays = load_results(out_dir, name)
-    except CLIError:
-        return None
-    if meta.get("config_hash") != config_hash(config):
-        return None
-    return meta, arrays
+    """Return ``(meta, arrays)`` if a verified result for ``config``, made by this code, is in ``out_dir``."""
+    from sims._store import lookup
+
+    return lookup(out_dir, name, config)[0]
 
 
 # --------------------------------------------------------------- runtime
@@ -284,25 +319,48 @@ def add_run_arguments(
     n_jobs: bool = True,
     device: bool = False,
     seed_help: str = "seed (every random draw derives from it)",
+    n_jobs_default: int = 2,
 ) -> argparse._ArgumentGroup:
     """Add the flags every simulation shares to a ``run`` argument group.
 
     ``--seed``, ``--out`` (default ``results/<name>``), ``--quick``,
-    ``--force``, ``--no-plot``, ``--no-progress``, and optionally
-    ``--n-jobs`` (joblib workers) and ``--device`` (auto | cpu | cuda[:k]).
+    ``--force``, ``--no-plot``, ``--no-progress``, ``--backend``,
+    ``--dask-scheduler``, ``--n-jobs`` (workers) and optionally ``--device``
+    (auto | cpu | cuda[:k]).  ``n_jobs=False`` is accepted for backward
+    compatibility and ignored: every simulation takes ``--n-jobs``.
     """
     r = ap.add_argument_group("run")
     r.add_argument("--seed", type=int, default=0, help=seed_help)
-    if n_jobs:
-        r.add_argument("--n-jobs", type=int, default=2, help="joblib workers (-1: all cores)")
+    r.add_argument("--n-jobs", type=int, default=n_jobs_default,
+                   help="workers (-1: all cores); with --backend dask, the size of the local cluster")
+    add_backend_arguments(r)
     if device:
         r.add_argument("--device", default="auto", help="auto | cpu | cuda[:k]")
-    r.add_argument("--out", type=Path, default=Path("results") / name, help="output folder")
+    r.add_argument("--out", type=Path, default=Path("results") / name,
+                   help="output folder: results of every config are kept in <out>/runs/<config hash>/, "
+                        "the latest one is copied to <out>/")
     r.add_argument("--quick", action="store_true", help="small sizes for a smoke test")
-    r.add_argument("--force", action="store_true", help="recompute even if a cached result exists")
+    r.add_argument("--force", action="store_true",
+                   help="recompute everything, even a cached result or saved units of this config")
     r.add_argument("--no-plot", action="store_true", help="do not draw the figures")
-    r.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    r.add_argument("--no-progress", action="store_true",
+                   help="hide the progress bar (it is also hidden when stderr is not a terminal)")
     return r
+
+
+def add_backend_arguments(group: argparse._ArgumentGroup) -> None:
+    """``--backend``, ``--dask-scheduler`` and the hidden test hook ``--fail-after-units``."""
+    from sims._runner import BACKENDS
+
+    group.add_argument("--backend", default="loky", metavar="{" + ",".join(BACKENDS) + "}",
+                       help="where the units of work run: loky processes, threads, or dask.distributed "
+                            "(pip install -e '.[distributed]')")
+    group.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
+                       help="address of a running dask.distributed scheduler (e.g. tcp://host:8786); "
+                            "without it --backend dask starts a local cluster of --n-jobs workers")
+    group.add_argument("--dask-timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="how long to wait for --dask-scheduler before giving up")
+    group.add_argument("--fail-after-units", type=int, default=None, help=argparse.SUPPRESS)  # test hook
 
 
 def check_n_jobs(value: Any, name: str = "--n-jobs") -> int:
@@ -323,49 +381,170 @@ def check_out_dir(out: str | os.PathLike) -> Path:
     return out
 
 
-def cached_run(
-    out: str | os.PathLike,
-    name: str,
-    config: Mapping[str, Any],
-    compute: Callable[[], tuple[Mapping[str, Any], Mapping[str, np.ndarray]]],
-    *,
-    plot: str | Callable[[Path], Iterable[Path]] | None = None,
-    figure_stems: Iterable[str] = (),
-    force: bool = False,
-    describe: str | None = None,
-    extra: Mapping[str, Any] | None = None,
-) -> int:
-    """The compute -> save -> plot skeleton shared by every simulation.
+def prepare_out_dir(out: str | os.PathLike, folder: str | os.PathLike | None = None) -> Path:
+    """Create ``folder`` (default ``out``) and check a file can be written there, before any computation.
 
-    If a complete result for ``config`` already exists in ``out`` (and its
-    figures, unless ``plot`` is None) nothing is recomputed.  Otherwise
-    ``compute()`` returns ``(scalars, arrays)``, which are written atomically
-    with :func:`save_results` together with the config, seed and wall time.
-    Then ``plot(out)`` draws the figures from the saved files; ``plot`` may
-    be the name of a :mod:`figures` module, whose ``plot`` function is used.
+    Raises
+    ------
+    CLIError
+        One line naming ``--out`` and why it cannot be used.
     """
-    if isinstance(plot, str):
-        import importlib
-
-        plot = importlib.import_module(plot).plot
     out = check_out_dir(out)
-    figs = [out / f"{stem}.{ext}" for stem in figure_stems for ext in ("png", "pdf")]
-    if not force and load_cached(out, name, config) is not None and (plot is None or all(f.exists() for f in figs)):
-        print(f"cached result for this config in {out} (use --force to recompute)")
-        return 0
-    if force or load_cached(out, name, config) is None:
+    folder = Path(out if folder is None else folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise CLIError(f"--out {out} cannot be created or written ({why})") from None
+    return out
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """A simulation, declared: its parser, its config, its units of work and its combine step.
+
+    :meth:`main` is the whole command line (``python -m sims.<name>``):
+
+    1. parse the flags and build the config (every check before anything
+       runs: a bad value is one line and exit 2);
+    2. check the backend (and the ``distributed`` extra), and that ``--out``
+       can be created and written;
+    3. serve the result of this config from ``<out>/runs/<config_hash>/``
+       when it is intact and made by this code; otherwise say why (one line)
+       and recompute;
+    4. run the units on the chosen backend (:class:`sims._runner.Runner`),
+       each saved the moment it finishes, so a rerun after an interruption
+       computes only the missing ones;
+    5. ``combine`` the unit results (in unit order) into
+       ``(scalars, arrays)``, save them with their checksums, copy them to
+       ``<out>/<name>.{json,npz}`` and draw the figures into ``<out>``.
+
+    Parameters
+    ----------
+    name : str
+        The result name (``<name>.json``) and the ``--out`` default.
+    build_parser, make_config : callables
+        ``make_config(args)`` validates the flags and returns the (JSON-able)
+        config; its hash keys the cache.
+    units : callable
+        ``units(config) -> list[Unit]``: the work, as small independent tasks.
+    combine : callable
+        ``combine(config, results) -> (scalars, arrays)``.
+    plot : str, optional
+        The :mod:`figures` module drawing the figures (``plot(results_dir, out_dir)``).
+    figure_stems : sequence or callable of the config
+        The figures ``plot`` writes (``<stem>.png`` + ``.pdf``).
+    describe : callable, optional
+        One-line description of a config for the log.
+    report : callable, optional
+        Prints the headline numbers of ``scalars`` after a computation.
+    local : callable, optional
+        ``local(config)`` true: run the units in this process, one after the
+        other (a GPU run), whatever the backend.
+    user_errors : mapping
+        Exception types raised by the units that are the user's to fix,
+        with the prefix of their one-line message (e.g. a diverged training).
+    """
+
+    name: str
+    build_parser: Callable[[], argparse.ArgumentParser]
+    make_config: Callable[[argparse.Namespace], dict]
+    units: Callable[[dict], list]
+    combine: Callable[[dict, list], tuple[Mapping[str, Any], Mapping[str, np.ndarray]]]
+    plot: str | None = None
+    figure_stems: Sequence[str] | Callable[[dict], Sequence[str]] = ()
+    describe: Callable[[dict], str] | None = None
+    report: Callable[[Mapping[str, Any]], None] | None = None
+    local: Callable[[dict], bool] | None = None
+    user_errors: Mapping[type, str] = field(default_factory=dict)
+
+    def run(self, config: dict, runner=None) -> tuple[Mapping[str, Any], Mapping[str, np.ndarray]]:
+        """``(scalars, arrays)`` of ``config``, computed with ``runner`` (default: in this process)."""
+        from sims._runner import Runner
+
+        runner = Runner() if runner is None else runner
+        units = self.units(config)
+        local = bool(self.local and self.local(config))
+        try:
+            with runner:
+                results = runner.map(units, desc=f"{self.name} ({runner.backend})", local=local)
+        except tuple(self.user_errors) as exc:
+            prefix = next(v for k, v in self.user_errors.items() if isinstance(exc, k))
+            raise CLIError(f"{prefix}: {exc}") from exc
+        return self.combine(config, results)
+
+    def main(self, argv: list[str] | None = None) -> int:
+        """The command line; see the class docstring."""
+        from sims._runner import Runner, check_backend
+        from sims._store import UnitStore, lookup, run_dir
+        from theory._validation import check_scalar
+
+        args = self.build_parser().parse_args(argv)
+        config = self.make_config(args)
+        n_jobs = check_n_jobs(args.n_jobs)
+        check_backend(args.backend, args.dask_scheduler)
+        timeout = check_scalar(args.dask_timeout, "--dask-timeout", low=0.0, closed="neither")
+        fail_after = None if args.fail_after_units is None else check_n_jobs(args.fail_after_units, "--fail-after-units")
+        out = Path(args.out)
+        rdir = run_dir(out, config)
+        prepare_out_dir(out, rdir)
+        stems = self.figure_stems(config) if callable(self.figure_stems) else self.figure_stems
+        plot = None if args.no_plot or self.plot is None else importlib.import_module(self.plot).plot
+        hit, reason = (None, None) if args.force else lookup(rdir, self.name, config)
+        if hit is not None:
+            print(f"cached result for this config in {rdir} (use --force to recompute)")
+            changed = _publish(rdir, out, self.name)
+            figs = [out / f"{stem}.{ext}" for stem in stems for ext in ("png", "pdf")]
+            if plot is not None and (changed or not all(f.exists() for f in figs)):
+                for path in plot(rdir, out):
+                    print(f"  wrote {path}")
+            return 0
+        if reason and not reason.startswith("missing"):
+            sys.stderr.write(f"recomputing: {reason}\n")
+        runner = Runner(backend=args.backend, n_jobs=n_jobs, scheduler=args.dask_scheduler,
+                        show_progress=False if args.no_progress else None,
+                        store=UnitStore(rdir, config_hash(config)), resume=not args.force, fail_after=fail_after,
+                        connect_timeout=timeout)
         t0 = time.perf_counter()
-        scalars, arrays = compute()
+        scalars, arrays = self.run(config, runner)
         elapsed = time.perf_counter() - t0
-        save_results(out, name, config, config.get("seed"), scalars, arrays, elapsed_s=elapsed, extra=extra)
-        print(f"{describe or name} in {elapsed:.1f} s -> {out}")
+        if runner.units_resumed:
+            print(f"resumed {runner.units_resumed} of {runner.units_total} units from {rdir / 'units'}")
+        if self.report is not None:
+            self.report(scalars)
+        run_info = {**runner.summary(), "n_jobs": n_jobs}
+        save_results(rdir, self.name, config, config.get("seed"), scalars, arrays, elapsed_s=elapsed,
+                     extra={"run": run_info})
+        _publish(rdir, out, self.name)
+        print(f"{self.describe(config) if self.describe else self.name} in {elapsed:.1f} s -> {rdir}")
         for key, value in scalars.items():
             if isinstance(value, (int, float, str, bool)) or value is None:
                 print(f"  {key}: {value}")
-    if plot is not None:
-        for path in plot(out):
-            print(f"  wrote {path}")
-    return 0
+        if plot is not None:
+            for path in plot(rdir, out):
+                print(f"  wrote {path}")
+        return 0
+
+    def entry(self) -> Callable[[list[str] | None], int]:
+        """``main`` wrapped by :func:`cli_entry` (one line and exit 2 on a user error)."""
+        return cli_entry(self.main, f"sims.{self.name}")
+
+
+def _publish(rdir: Path, out: Path, name: str) -> bool:
+    """Copy the result in ``rdir`` to ``<out>/<name>.{npz,json}`` (NPZ first); ``True`` if it changed."""
+    src_js, dst_js = rdir / f"{name}.json", out / f"{name}.json"
+    data_js = src_js.read_bytes()
+    try:
+        if dst_js.read_bytes() == data_js and (out / f"{name}.npz").exists():
+            return False
+    except OSError:
+        pass
+    atomic_write_bytes(out / f"{name}.npz", (rdir / f"{name}.npz").read_bytes())
+    atomic_write_bytes(dst_js, data_js)
+    return True
 
 
 def apply_quick(args: argparse.Namespace, parser: argparse.ArgumentParser, **values: Any) -> argparse.Namespace:

@@ -37,10 +37,9 @@ import numpy as np
 from sims._common import (
     ArgumentParser,
     CLIError,
-    cached_run,
-    check_n_jobs,
-    check_out_dir,
-    cli_entry,
+    Simulation,
+    Unit,
+    add_backend_arguments,
     progress,
     resolve_device,
 )
@@ -50,7 +49,7 @@ NAME = "deep_fusion_toy"
 RUN_HEADS = ("none", "linear", "mlp", "transformer")
 FIGURE_STEMS = ("deep_fusion_toy_attention", "deep_fusion_toy_depth", "deep_fusion_toy_comparison")
 
-__all__ = ["PRESETS", "build_parser", "make_config", "run", "grid_layers", "main"]
+__all__ = ["PRESETS", "build_parser", "make_config", "units", "combine", "run", "grid_layers", "SIMULATION", "main"]
 
 _COMMON = {
     "heads": "mlp,transformer",
@@ -187,13 +186,19 @@ def build_parser() -> ArgumentParser:
     r.add_argument("--seeds", type=int, help="number of seeds (seed, seed+1, ...)")
     r.add_argument("--seed", type=int, default=0, help="first seed")
     r.add_argument("--device", default="auto", help="auto | cpu | cuda[:k]")
-    r.add_argument("--n-jobs", type=int, default=2, help="parallel (head, seed) runs on the CPU (joblib workers)")
+    r.add_argument("--n-jobs", type=int, default=2,
+                   help="parallel (head, seed) runs on the CPU (workers; -1: all cores); with --backend dask, "
+                        "the size of the local cluster")
     r.add_argument(
         "--threads", type=int, default=1,
         help="torch CPU threads (1 is fastest for these small models on a shared machine; results are bit-for-bit reproducible for a fixed value)",
     )
-    r.add_argument("--out", type=Path, default=Path("results") / NAME, help="output folder")
-    r.add_argument("--force", action="store_true", help="recompute even if a cached result exists")
+    add_backend_arguments(r)
+    r.add_argument("--out", type=Path, default=Path("results") / NAME,
+                   help="output folder: results of every config are kept in <out>/runs/<config hash>/, "
+                        "the latest one is copied to <out>/")
+    r.add_argument("--force", action="store_true",
+                   help="recompute everything, even a cached result or saved units of this config")
     r.add_argument("--no-plot", action="store_true", help="do not draw the figures")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return ap
@@ -433,50 +438,45 @@ def _one_run(c: dict, head_name: str, seed: int, data, device, bar=None) -> dict
     return res
 
 
-def _task(c: dict, head_name: str, seed: int) -> dict:
-    """One (head, seed) training run in a fresh process (joblib) or in this one."""
+def _task(c: dict, head_name: str, seed: int, show_progress: bool = False) -> dict:
+    """One unit: a (head, seed) training run, in a worker or in this process (with a per-epoch bar)."""
     import torch
 
     torch.set_num_threads(c["threads"])
-    return _one_run(c, head_name, seed, _dataset(c, seed), torch.device(c["device"]))
+    with progress(total=c["epochs"] + 1, desc=f"{head_name} seed {seed}", unit="epoch", leave=False,
+                  disable=not show_progress) as bar:
+        res = _one_run(c, head_name, seed, _dataset(c, seed), torch.device(c["device"]), bar)
+    res["history"] = res["history"].as_arrays()
+    return res
 
 
-def run(config: dict, *, n_jobs: int = 1, show_progress: bool = True):
-    """Train every head for every seed; returns ``(scalars, arrays)`` for :func:`save_results`.
+def _tasks(c: dict) -> list[tuple[int, str]]:
+    return [(c["seed"] + k, h) for k in range(c["seeds"]) for h in c["heads"]]
 
-    With ``n_jobs > 1`` the (head, seed) runs go to ``joblib`` workers (each
-    with ``config["threads"]`` torch threads), with one progress tick per
-    finished run; ``n_jobs = 1`` runs them here with one tick per epoch.
-    Results do not depend on ``n_jobs``.
+
+def units(config: dict) -> list[Unit]:
+    """One unit per (seed, head) training run; each run's seeds derive from its seed alone."""
+    return [Unit(_task, (config, h, seed), {"show_progress": True}) for seed, h in _tasks(config)]
+
+
+def combine(config: dict, results: list):
+    """Aggregate the runs over seeds; returns ``(scalars, arrays)`` for :func:`save_results`.
+
+    Every run uses ``config["threads"]`` torch threads wherever it runs, so
+    the results do not depend on the backend or the number of workers.
     """
-    import torch
-
     c = config
-    device = torch.device(c["device"])
     seeds = [c["seed"] + k for k in range(c["seeds"])]
     heads = c["heads"]
-    tasks = [(seed, h) for seed in seeds for h in heads]
+    tasks = _tasks(c)
     scalars: dict = {"heads": {}}
     arrays: dict[str, np.ndarray] = {"seeds": np.asarray(seeds)}
     per: dict[str, dict[str, list]] = {h: {} for h in heads}
-    if n_jobs == 1 or device.type != "cpu" or len(tasks) == 1:
-        torch.set_num_threads(c["threads"])
-        total = len(tasks) * (c["epochs"] + 1)
-        results = []
-        with progress(total=total, desc="deep fusion toy", disable=not show_progress) as bar:
-            for seed, h in tasks:
-                results.append(_one_run(c, h, seed, _dataset(c, seed), device, bar))
-    else:
-        from joblib import Parallel, delayed
-
-        par = Parallel(n_jobs=n_jobs, return_as="generator")
-        gen = par(delayed(_task)(c, h, seed) for seed, h in tasks)
-        results = list(progress(gen, total=len(tasks), desc="deep fusion toy (runs)", disable=not show_progress))
     for (seed, h), res in zip(tasks, results):
         d = per[h]
         for k in ("unsup_backbone", "unsup_head", "sup_backbone", "sup_head", "train_time_s", "n_params", "head_kwargs"):
             d.setdefault(k, []).append(res[k])
-        for k, v in res["history"].as_arrays().items():
+        for k, v in res["history"].items():
             d.setdefault(k, []).append(v)
         if h == "transformer":
             for k in ("mass", "log_sharpness", "block_diag"):
@@ -508,7 +508,7 @@ def run(config: dict, *, n_jobs: int = 1, show_progress: bool = True):
             summary["mass_rises_with_depth"] = bool(mass.mean(axis=0)[-1] > mass.mean(axis=0)[0])
         scalars["heads"][h] = summary
     scalars["grid_layers"] = grid_layers(c["layers"])
-    scalars["device"] = str(device)
+    scalars["device"] = str(c["device"])
     return scalars, arrays
 
 
@@ -525,31 +525,19 @@ def _report(scalars: dict) -> None:
             print("  block-diagonality per layer:       " + " ".join(f"{v:.3f}" for v in s["layer_block_diagonality"]))
 
 
-def _main(argv=None):
-    args = build_parser().parse_args(argv)
-    config = make_config(args)
-    n_jobs = check_n_jobs(args.n_jobs)
-    check_out_dir(args.out)
-
-    def compute():
-        try:
-            scalars, arrays = run(config, n_jobs=n_jobs, show_progress=not args.no_progress)
-        except FloatingPointError as exc:
-            raise CLIError(f"training diverged: {exc}") from exc
-        _report(scalars)
-        return scalars, arrays
-
-    return cached_run(
-        args.out, NAME, config, compute,
-        plot=None if args.no_plot else "figures.deep_fusion_toy",
-        figure_stems=FIGURE_STEMS,
-        force=args.force,
-        describe=f"deep fusion toy ({config['preset']}, {config['dataset']}, {config['device']})",
-        extra={"n_jobs": n_jobs},
-    )
+def run(config: dict, runner=None):
+    """Train every head for every seed (``runner``: a :class:`sims._runner.Runner`, default in this process)."""
+    return SIMULATION.run(config, runner)
 
 
-main = cli_entry(_main, "sims.deep_fusion_toy")
+SIMULATION = Simulation(
+    name=NAME, build_parser=build_parser, make_config=make_config, units=units, combine=combine,
+    plot="figures.deep_fusion_toy", figure_stems=FIGURE_STEMS,
+    describe=lambda c: f"deep fusion toy ({c['preset']}, {c['dataset']}, {c['device']})",
+    report=_report, local=lambda c: c["device"] != "cpu",
+    user_errors={FloatingPointError: "training diverged"},
+)
+main = SIMULATION.entry()
 
 if __name__ == "__main__":
     raise SystemExit(main())

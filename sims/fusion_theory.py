@@ -30,22 +30,12 @@ import time
 
 import numpy as np
 
-from sims._common import (
-    ArgumentParser,
-    CLIError,
-    add_run_arguments,
-    apply_quick,
-    cached_run,
-    check_n_jobs,
-    check_out_dir,
-    cli_entry,
-    progress,
-)
+from sims._common import ArgumentParser, CLIError, Simulation, Unit, add_run_arguments, apply_quick, check_n_jobs
 from theory._validation import check_int, check_scalar
 
 NAME = "fusion_theory"
 
-__all__ = ["build_parser", "make_config", "run", "main"]
+__all__ = ["build_parser", "make_config", "units", "combine", "run", "SIMULATION", "main"]
 
 
 def build_parser() -> ArgumentParser:
@@ -165,20 +155,29 @@ def _integrity_task(shape, seed_seq) -> tuple[float, float, float, float, float]
     return g.lower, c.lower, c.upper, t1 - t0, t2 - t1
 
 
-def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
-    """All three experiments; returns ``(scalars, arrays)`` for :func:`save_results`."""
-    from joblib import Parallel, delayed
-
-    from theory.attention import theorem2_gain
-
+def _seeds(config: dict):
     root = np.random.SeedSequence(config["seed"])
     s_layers, s_int = root.spawn(2)
+    return s_layers.spawn(len(config["eps"]) * config["reps"]), s_int.spawn(config["n_integrity"])
+
+
+def units(config: dict) -> list[Unit]:
+    """One unit per (noise level, draw) of the layer experiment, then one per integrity instance."""
+    layer_seeds, int_seeds = _seeds(config)
+    eps, reps = config["eps"], config["reps"]
+    out = [Unit(_layer_task, (config, eps[ei], layer_seeds[ei * reps + rep]))
+           for ei in range(len(eps)) for rep in range(reps)]
+    out += [Unit(_integrity_task, (config["integrity_shape"], s)) for s in int_seeds]
+    return out
+
+
+def combine(config: dict, results: list):
+    """Assemble the unit results and Theorem 2's region; returns ``(scalars, arrays)``."""
+    from theory.attention import theorem2_gain
+
     eps = config["eps"]
     reps = config["reps"]
-    seeds = s_layers.spawn(len(eps) * reps)
     tasks = [(ei, rep) for ei in range(len(eps)) for rep in range(reps)]
-    par = Parallel(n_jobs=n_jobs, return_as="generator")
-    jobs = (delayed(_layer_task)(config, eps[ei], seeds[ei * reps + rep]) for ei, rep in tasks)
     L, n = config["layers"], config["n"]
     shp = (len(eps), reps)
     logS = np.empty(shp + (L,))
@@ -188,7 +187,7 @@ def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
     rho_plus, claimed_rate, claimed_explicit = np.empty(shp), np.empty(shp), np.empty(shp)
     attn_examples = np.empty((len(eps), L, n, n))
     labels_example = None
-    for (ei, rep), res in zip(tasks, progress(par(jobs), total=len(tasks), desc="layers", disable=not show_progress)):
+    for (ei, rep), res in zip(tasks, results[: len(tasks)]):
         logS[ei, rep], gap[ei, rep], bound[ei, rep] = res["log_sharpness"], res["score_gap"], res["corrected_bound"]
         measured[ei, rep] = res["measured"]
         rho_plus[ei, rep] = res["rho_plus"]
@@ -196,11 +195,7 @@ def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
         if rep == 0:
             attn_examples[ei] = res["attention"]
             labels_example = res["labels"]
-
-    shape = config["integrity_shape"]
-    int_seeds = s_int.spawn(config["n_integrity"])
-    jobs = (delayed(_integrity_task)(shape, s) for s in int_seeds)
-    integ = np.array(list(progress(par(jobs), total=len(int_seeds), desc="integrity", disable=not show_progress)))
+    integ = np.array([list(r) for r in results[len(tasks):]], dtype=float).reshape(-1, 5)
 
     # Theorem 2's claimed gain over (eps, rho) for a few n
     eps_grid = np.linspace(0.0, 0.5, 101)
@@ -263,22 +258,17 @@ def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
 FIGURE_STEMS = ("fusion_theory_sharpness", "fusion_theory_attention", "fusion_theory_integrity", "fusion_theory_region")
 
 
-def _main(argv=None):
-    args = build_parser().parse_args(argv)
-    config = make_config(args)
-    check_out_dir(args.out)
-    return cached_run(
-        args.out, NAME, config,
-        lambda: run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress),
-        plot=None if args.no_plot else "figures.fusion_theory",
-        figure_stems=FIGURE_STEMS,
-        force=args.force,
-        describe=f"fusion theory (n={config['n']}, L={config['layers']}, eps={config['eps']})",
-        extra={"n_jobs": args.n_jobs},
-    )
+def run(config: dict, runner=None):
+    """All three experiments (``runner``: a :class:`sims._runner.Runner`, default in this process)."""
+    return SIMULATION.run(config, runner)
 
 
-main = cli_entry(_main, "sims.fusion_theory")
+SIMULATION = Simulation(
+    name=NAME, build_parser=build_parser, make_config=make_config, units=units, combine=combine,
+    plot="figures.fusion_theory", figure_stems=FIGURE_STEMS,
+    describe=lambda c: f"fusion theory (n={c['n']}, L={c['layers']}, eps={c['eps']})",
+)
+main = SIMULATION.entry()
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -15,33 +15,25 @@ measured log-log rate of the mean excess error ``Err - Phi(-||mu||)`` in
 ``Phi(-||mu|| / sqrt(1 + 64 a^2 / ((1+eta)^4 rho)))`` with i.i.d. labels
 (``docs/maxmargin.md``).
 
-Replicates run through ``joblib.Parallel``; the seed of each is
-``SeedSequence([seed, regime, labels, n, replicate])`` (reproducible bit for
-bit, independent of ``--n-jobs``).  A rerun with the same config is served
-from the cache.
+Replicates run in blocks (units of work, any ``--backend``); the seed of
+each is ``SeedSequence([seed, regime, labels, n, replicate])`` (reproducible
+bit for bit, independent of the backend and ``--n-jobs``).  Finished blocks
+are saved (an interrupted run resumes) and a rerun with the same config is
+served from ``<out>/runs/<config_hash>/``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sims._common import (
-    ArgumentParser,
-    add_run_arguments,
-    apply_quick,
-    cached_run,
-    check_n_jobs,
-    check_out_dir,
-    cli_entry,
-    progress,
-)
+from sims._common import ArgumentParser, Simulation, Unit, add_run_arguments, apply_quick, check_n_jobs
 from theory._validation import check_int, check_scalar
 
 NAME = "logistic_lowdim"
 REGIMES = ("const", "quarter", "sqrt")
 LABELS = ("balanced", "iid")
 
-__all__ = ["build_parser", "make_config", "run", "lambda_n", "main"]
+__all__ = ["build_parser", "make_config", "units", "combine", "run", "lambda_n", "SIMULATION", "main"]
 
 
 def lambda_n(regime: str, n: int, a: float) -> float:
@@ -99,28 +91,41 @@ def _task(seed_seq, n, p, rho, balanced, etas, lam):
     return np.array([err for _, err in fit_logistic_path(h, y, mu, etas, lam)]), float(np.mean(y))
 
 
-def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
-    """Run the sweep; returns ``(scalars, arrays)`` for :func:`save_results`."""
-    from joblib import Parallel, delayed
+#: Replicates per unit of work (a unit saved on completion is the resume granularity).
+REPS_PER_UNIT = 10
+
+
+def _block(seed, g, l, n, p, rho, etas, lam, reps):
+    """One unit: the replicates ``reps`` of one ``(regime, labels, n)`` cell; returns ``(errors, ybar)``."""
+    out = [_task(np.random.SeedSequence([seed, g, l, n, r]), n, p, rho, LABELS[l] == "balanced", etas, lam)
+           for r in reps]
+    return np.array([e for e, _ in out]), np.array([y for _, y in out])
+
+
+def units(config: dict) -> list[Unit]:
+    """Blocks of :data:`REPS_PER_UNIT` replicates per ``(regime, labels, n)``.
+
+    Replicate ``r`` is seeded by ``SeedSequence([seed, regime, labels, n, r])``
+    whatever block it falls in.
+    """
+    rho, p, a, ns, R, seed = (config[k] for k in ("rho", "p", "a", "n", "reps", "seed"))
+    etas = np.array(config["etas"])
+    blocks = [list(range(r0, min(R, r0 + REPS_PER_UNIT))) for r0 in range(0, R, REPS_PER_UNIT)]
+    return [Unit(_block, (seed, g, l, ns[j], p, rho, etas, lambda_n(REGIMES[g], ns[j], a), reps))
+            for g in range(len(REGIMES)) for l in range(len(LABELS)) for j in range(len(ns)) for reps in blocks]
+
+
+def combine(config: dict, results: list):
+    """Assemble the unit results; returns ``(scalars, arrays)`` for :func:`save_results`."""
     from scipy.special import ndtr
 
     from theory.maxmargin import bayes_error
 
-    rho, p, a, etas, ns, R, seed = (config[k] for k in ("rho", "p", "a", "etas", "n", "reps", "seed"))
+    rho, a, etas, ns, R = (config[k] for k in ("rho", "a", "etas", "n", "reps"))
     etas = np.array(etas)
-    tasks = [(g, l, j, r) for g in range(len(REGIMES)) for l in range(len(LABELS))
-             for j in range(len(ns)) for r in range(R)]
-    err = np.full((len(REGIMES), len(LABELS), len(ns), R, etas.size), np.nan)
-    ybar = np.zeros((len(REGIMES), len(LABELS), len(ns), R))
-    par = Parallel(n_jobs=n_jobs, return_as="generator", batch_size=8)
-    jobs = (
-        delayed(_task)(np.random.SeedSequence([seed, g, l, ns[j], r]), ns[j], p, rho, LABELS[l] == "balanced",
-                       etas, lambda_n(REGIMES[g], ns[j], a))
-        for g, l, j, r in tasks
-    )
-    for (g, l, j, r), (e, yb) in zip(tasks, progress(par(jobs), total=len(tasks), desc="logistic fits",
-                                                       disable=not show_progress)):
-        err[g, l, j, r], ybar[g, l, j, r] = e, yb
+    shape = (len(REGIMES), len(LABELS), len(ns))
+    err = np.concatenate([e for e, _ in results]).reshape(shape + (R, etas.size))
+    ybar = np.concatenate([y for _, y in results]).reshape(shape + (R,))
     bayes = bayes_error(rho)
     excess = err - bayes
     mean_excess = np.nanmean(excess, axis=3)  # (regime, labels, n, eta)
@@ -155,22 +160,17 @@ def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
     return scalars, arrays
 
 
-def _main(argv=None):
-    args = build_parser().parse_args(argv)
-    config = make_config(args)
-    check_out_dir(args.out)
-    return cached_run(
-        args.out, NAME, config,
-        lambda: run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress),
-        plot=None if args.no_plot else "figures.logistic_lowdim",
-        figure_stems=('logistic_lowdim_error', 'logistic_lowdim_rate'),
-        force=args.force,
-        describe=f"logistic sweep (n={config['n']}, reps={config['reps']})",
-        extra={"n_jobs": args.n_jobs},
-    )
+def run(config: dict, runner=None):
+    """Run the sweep (``runner``: a :class:`sims._runner.Runner`, default in this process)."""
+    return SIMULATION.run(config, runner)
 
 
-main = cli_entry(_main, "sims.logistic_lowdim")
+SIMULATION = Simulation(
+    name=NAME, build_parser=build_parser, make_config=make_config, units=units, combine=combine,
+    plot="figures.logistic_lowdim", figure_stems=("logistic_lowdim_error", "logistic_lowdim_rate"),
+    describe=lambda c: f"logistic sweep (n={c['n']}, reps={c['reps']})",
+)
+main = SIMULATION.entry()
 
 if __name__ == "__main__":
     raise SystemExit(main())

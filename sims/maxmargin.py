@@ -9,11 +9,12 @@ through the origin on ``z = W_eta h`` for every ``eta`` in ``--etas``
 curves ``Err*(eta)`` and ``kappa*(eta)`` of :mod:`theory.maxmargin`.  It
 also estimates ``P(separable)`` against ``delta`` (LP test) with ``delta*``.
 
-Replicates run through ``joblib.Parallel`` (``--n-jobs``); to move them to a
-cluster wrap the call in ``joblib.parallel_config(backend="dask")``.  Each
-replicate's seed is ``SeedSequence([seed, panel, p, replicate])``, so a run
-is reproducible bit for bit and independent of ``--n-jobs``.  A rerun with
-the same config is served from ``<out>/maxmargin.json`` / ``.npz``.
+Replicates are units of work (``--backend`` loky, threading or dask,
+``--n-jobs`` workers); each replicate's seed is
+``SeedSequence([seed, panel, p, replicate])``, so a run is reproducible bit
+for bit and independent of the backend and the number of workers.  Finished
+units are saved (an interrupted run resumes) and a rerun of the same config
+is served from ``<out>/runs/<config_hash>/``.
 """
 
 from __future__ import annotations
@@ -22,22 +23,12 @@ import warnings
 
 import numpy as np
 
-from sims._common import (
-    ArgumentParser,
-    CLIError,
-    add_run_arguments,
-    apply_quick,
-    cached_run,
-    check_n_jobs,
-    check_out_dir,
-    cli_entry,
-    progress,
-)
+from sims._common import ArgumentParser, CLIError, Simulation, Unit, add_run_arguments, apply_quick, check_n_jobs
 from theory._validation import check_int, check_scalar
 
 NAME = "maxmargin"
 
-__all__ = ["build_parser", "make_config", "run", "main"]
+__all__ = ["build_parser", "make_config", "units", "combine", "run", "SIMULATION", "main"]
 
 
 def build_parser() -> ArgumentParser:
@@ -138,22 +129,53 @@ def _sep_task(seed_seq, rho, n, p):
     return is_separable(h, y)
 
 
-def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
-    """Run the sweep; returns ``(scalars, arrays)`` for :func:`save_results`."""
-    from joblib import Parallel, delayed
+def _sep_block(seed, i, rho, n, p, l, reps):
+    """One unit: ``reps`` separability tests at one ``(rho, p, delta)``."""
+    return np.array([_sep_task(np.random.SeedSequence([seed, 10_000 + i, p, l, r]), rho, n, p) for r in range(reps)])
 
+
+def _panels(config: dict) -> list[tuple[float, float]]:
+    return [(rho, d) for rho in config["rho"] for d in config["delta"]]
+
+
+def _sep_design(config: dict):
+    from theory.maxmargin import separability_threshold
+
+    dstar = np.array([separability_threshold(rho) for rho in config["rho"]])
+    frac = np.linspace(0.5, 1.5, config["sep_n_delta"])
+    return dstar, frac
+
+
+def units(config: dict) -> list[Unit]:
+    """One unit per SVM replicate ``(panel, p, replicate)``, then one per separability cell ``(rho, p, delta)``.
+
+    Each replicate's seed is ``SeedSequence([seed, panel, p, replicate])``,
+    so the draws do not depend on where or in which order units run.
+    """
+    panels, ps, R, seed = _panels(config), config["p"], config["reps"], config["seed"]
+    etas = np.array(config["etas"])
+    out = [Unit(_svm_task, (np.random.SeedSequence([seed, k, ps[j], r]), panels[k][0], panels[k][1], ps[j], etas))
+           for k in range(len(panels)) for j in range(len(ps)) for r in range(R)]
+    dstar, frac = _sep_design(config)
+    sep_p = config["sep_p"]
+    out += [Unit(_sep_block, (seed, i, rho, max(1, int(round(frac[l] * dstar[i] * sep_p[j]))), sep_p[j], l,
+                              config["sep_reps"]))
+            for i, rho in enumerate(config["rho"]) for j in range(len(sep_p)) for l in range(frac.size)]
+    return out
+
+
+def combine(config: dict, results: list):
+    """Assemble the unit results with the asymptotic curves; returns ``(scalars, arrays)``."""
     from theory.maxmargin import (
         asymptotic_error,
         asymptotic_margin,
         bayes_error,
         error_limit_eta_to_infinity,
         error_limit_eta_to_minus_one,
-        separability_threshold,
     )
 
-    rhos, deltas, etas, ps, R = config["rho"], config["delta"], np.array(config["etas"]), config["p"], config["reps"]
-    panels = [(rho, d) for rho in rhos for d in deltas]
-    seed = config["seed"]
+    rhos, etas, ps, R = config["rho"], np.array(config["etas"]), config["p"], config["reps"]
+    panels = _panels(config)
     # asymptotic curves on a fine eta grid spanning the simulated etas
     eta_lo = max(-0.95, min(etas.min(), -0.5))
     eta_grid = np.concatenate([np.linspace(eta_lo, 0, config["n_theory"] // 2, endpoint=False),
@@ -164,34 +186,13 @@ def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
     th_margin = asymptotic_margin(pr, eta_grid[None, :], pd)
     th_err_at = asymptotic_error(pr, etas[None, :], pd)
     th_margin_at = asymptotic_margin(pr, etas[None, :], pd)
-
-    tasks = [(k, j, r) for k in range(len(panels)) for j in range(len(ps)) for r in range(R)]
-    err = np.full((len(panels), len(ps), R, etas.size), np.nan)
-    margin = np.full_like(err, np.nan)
-    par = Parallel(n_jobs=n_jobs, return_as="generator")
-    jobs = (
-        delayed(_svm_task)(np.random.SeedSequence([seed, k, ps[j], r]), panels[k][0], panels[k][1], ps[j], etas)
-        for k, j, r in tasks
-    )
-    for (k, j, r), (e, m) in zip(tasks, progress(par(jobs), total=len(tasks), desc="max-margin SVM",
-                                                   disable=not show_progress)):
-        err[k, j, r], margin[k, j, r] = e, m
-
-    # separability probability against delta, per rho
+    n_svm = len(panels) * len(ps) * R
+    svm = results[:n_svm]
+    err = np.array([e for e, _ in svm], dtype=float).reshape(len(panels), len(ps), R, etas.size)
+    margin = np.array([m for _, m in svm], dtype=float).reshape(err.shape)
     sep_p = config["sep_p"]
-    dstar = np.array([separability_threshold(rho) for rho in rhos])
-    frac = np.linspace(0.5, 1.5, config["sep_n_delta"])
-    sep_tasks = [(i, j, l, r) for i in range(len(rhos)) for j in range(len(sep_p))
-                 for l in range(frac.size) for r in range(config["sep_reps"])]
-    sep = np.zeros((len(rhos), len(sep_p), frac.size, config["sep_reps"]), dtype=bool)
-    jobs = (
-        delayed(_sep_task)(np.random.SeedSequence([seed, 10_000 + i, sep_p[j], l, r]), rhos[i],
-                           max(1, int(round(frac[l] * dstar[i] * sep_p[j]))), sep_p[j])
-        for i, j, l, r in sep_tasks
-    )
-    for (i, j, l, r), s in zip(sep_tasks, progress(par(jobs), total=len(sep_tasks), desc="separability LP",
-                                                     disable=not show_progress)):
-        sep[i, j, l, r] = s
+    dstar, frac = _sep_design(config)
+    sep = np.array(results[n_svm:], dtype=bool).reshape(len(rhos), len(sep_p), frac.size, config["sep_reps"])
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-nan slices
@@ -231,22 +232,17 @@ def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
     return scalars, arrays
 
 
-def _main(argv=None):
-    args = build_parser().parse_args(argv)
-    config = make_config(args)
-    check_out_dir(args.out)
-    return cached_run(
-        args.out, NAME, config,
-        lambda: run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress),
-        plot=None if args.no_plot else "figures.maxmargin",
-        figure_stems=('maxmargin_error', 'maxmargin_margin', 'maxmargin_separability'),
-        force=args.force,
-        describe=f"max-margin sweep (p={config['p']}, reps={config['reps']})",
-        extra={"n_jobs": args.n_jobs},
-    )
+def run(config: dict, runner=None):
+    """Run the sweep (``runner``: a :class:`sims._runner.Runner`, default in this process)."""
+    return SIMULATION.run(config, runner)
 
 
-main = cli_entry(_main, "sims.maxmargin")
+SIMULATION = Simulation(
+    name=NAME, build_parser=build_parser, make_config=make_config, units=units, combine=combine,
+    plot="figures.maxmargin", figure_stems=("maxmargin_error", "maxmargin_margin", "maxmargin_separability"),
+    describe=lambda c: f"max-margin sweep (p={c['p']}, reps={c['reps']})",
+)
+main = SIMULATION.entry()
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -8,33 +8,25 @@ each minimiser, the threshold ``tau*`` of Theorem 1 and the exact loss's own
 rank-one boundary.  Also computes the poster's Figure 3 (``t*`` against
 ``tau`` for a few ``sigma_aug^2``).
 
-The sweep runs through ``joblib.Parallel``; to move it to a cluster wrap the
-call in ``joblib.parallel_config(backend="dask")`` (or ``"ray"``), see
-``docs/expansion_shrinkage.md``.  A rerun with the same config is served from
-``<out>/phase_diagram.json`` / ``.npz`` (see ``--force``).
+The sweep is split into units (``sigma2`` blocks per ``rho`` and loss, the
+exact boundary and the curves per ``rho``) that run on ``--backend``
+``loky``, ``threading`` or ``dask`` (``--dask-scheduler`` for a cluster);
+each finished unit is saved, so an interrupted run resumes, and a rerun of
+the same config is served from ``<out>/runs/<config_hash>/`` (``--force``
+recomputes).  See ``docs/user_guide.md``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sims._common import (
-    ArgumentParser,
-    CLIError,
-    add_run_arguments,
-    apply_quick,
-    cached_run,
-    check_n_jobs,
-    check_out_dir,
-    cli_entry,
-    progress,
-)
+from sims._common import ArgumentParser, CLIError, Simulation, Unit, add_run_arguments, apply_quick, check_n_jobs
 from theory._validation import check_int, check_scalar
 
 NAME = "phase_diagram"
 LOSS_NAMES = ("exact", "first_order")
 
-__all__ = ["build_parser", "make_config", "run", "exact_rank_one_boundary", "main"]
+__all__ = ["build_parser", "make_config", "units", "combine", "run", "exact_rank_one_boundary", "SIMULATION", "main"]
 
 
 def build_parser() -> ArgumentParser:
@@ -129,36 +121,57 @@ def exact_rank_one_boundary(sigma2, rho: float, p: int, *, n_grid: int = 513, n_
     return np.where(ok_hi, np.exp(hi), np.inf)
 
 
-def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
-    """Compute the phase diagram; returns ``(scalars, arrays)`` for :func:`save_results`."""
-    from joblib import Parallel, delayed
-
-    from theory.phase import tau_star
-    from theory.population_loss import minimize_reduced
-
+def _grid(config: dict) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     sigma2 = np.geomspace(*config["sigma2_range"], config["n_sigma2"])
     tau = np.geomspace(*config["tau_range"], config["n_tau"])
-    rhos, p, n_grid = config["rho"], config["p"], config["n_t_grid"]
     chunks = np.array_split(np.arange(sigma2.size), max(1, min(sigma2.size, 8)))
-    tasks = [(ri, loss, c) for ri in range(len(rhos)) for loss in LOSS_NAMES for c in chunks]
+    return sigma2, tau, chunks
+
+
+def _boundary(sigma2, rho, p, n_grid):
+    """One unit: :func:`exact_rank_one_boundary` at one ``rho``."""
+    return exact_rank_one_boundary(sigma2, rho, p, n_grid=n_grid)
+
+
+def _curves(curve_sigma2, curve_tau, rho, p, n_grid):
+    """One unit: the Figure-3 curves (expansion measure against tau) of both losses at one ``rho``."""
+    from theory.population_loss import minimize_reduced
+
+    S, T = np.meshgrid(np.asarray(curve_sigma2), curve_tau, indexing="ij")
+    return tuple(minimize_reduced(S, T, rho, p, loss, n_grid=n_grid)[0] for loss in LOSS_NAMES)
+
+
+def units(config: dict) -> list[Unit]:
+    """The work: 8 ``sigma2`` blocks per (rho, loss), then the exact boundary and the curves per rho."""
+    sigma2, tau, chunks = _grid(config)
+    rhos, p, n_grid = config["rho"], config["p"], config["n_t_grid"]
+    curve_tau = np.geomspace(*config["tau_range"], config["n_curve_tau"])
+    out = [Unit(_block, (sigma2[c], tau, rhos[ri], p, loss, n_grid))
+           for ri in range(len(rhos)) for loss in LOSS_NAMES for c in chunks]
+    out += [Unit(_boundary, (sigma2, r, p, n_grid)) for r in rhos]
+    out += [Unit(_curves, (config["curve_sigma2"], curve_tau, r, p, n_grid)) for r in rhos]
+    return out
+
+
+def combine(config: dict, results: list):
+    """Assemble the unit results; returns ``(scalars, arrays)`` for :func:`save_results`."""
+    from theory.phase import tau_star
+
+    sigma2, tau, chunks = _grid(config)
+    rhos = config["rho"]
     t_star = {loss: np.empty((len(rhos), sigma2.size, tau.size)) for loss in LOSS_NAMES}
     value = {loss: np.empty((len(rhos), sigma2.size, tau.size)) for loss in LOSS_NAMES}
-    par = Parallel(n_jobs=n_jobs, return_as="generator")
-    jobs = (delayed(_block)(sigma2[c], tau, rhos[ri], p, loss, n_grid) for ri, loss, c in tasks)
-    for (ri, loss, c), (ts, vs) in zip(
-        tasks, progress(par(jobs), total=len(tasks), desc="phase diagram", disable=not show_progress)
-    ):
-        t_star[loss][ri, c] = ts
-        value[loss][ri, c] = vs
-    boundary = np.stack([exact_rank_one_boundary(sigma2, r, p, n_grid=n_grid) for r in rhos])
+    it = iter(results)
+    for ri in range(len(rhos)):
+        for loss in LOSS_NAMES:
+            for c in chunks:
+                t_star[loss][ri, c], value[loss][ri, c] = next(it)
+    boundary = np.stack([next(it) for _ in rhos])
+    curves_by_rho = [next(it) for _ in rhos]
+    curves = {loss: np.stack([cv[k] for cv in curves_by_rho]) for k, loss in enumerate(LOSS_NAMES)}
     ts_curve = np.stack([tau_star(sigma2, r) for r in rhos])
-    # Figure 3: expansion measure against tau for a few sigma2
     curve_s = np.asarray(config["curve_sigma2"])
     curve_tau = np.geomspace(*config["tau_range"], config["n_curve_tau"])
-    S, T = np.meshgrid(curve_s, curve_tau, indexing="ij")
-    curves = {
-        loss: np.stack([minimize_reduced(S, T, r, p, loss, n_grid=n_grid)[0] for r in rhos]) for loss in LOSS_NAMES
-    }
     ratio = boundary / ts_curve
     finite = np.isfinite(ratio)
     scalars = {
@@ -190,22 +203,17 @@ def run(config: dict, *, n_jobs: int = 2, show_progress: bool = True):
     return scalars, arrays
 
 
-def _main(argv=None):
-    args = build_parser().parse_args(argv)
-    config = make_config(args)
-    check_out_dir(args.out)
-    return cached_run(
-        args.out, NAME, config,
-        lambda: run(config, n_jobs=args.n_jobs, show_progress=not args.no_progress),
-        plot=None if args.no_plot else "figures.phase_diagram",
-        figure_stems=('phase_diagram', 'phase_diagram_fig3'),
-        force=args.force,
-        describe=f"phase diagram ({config['n_sigma2']} x {config['n_tau']}, rho={config['rho']})",
-        extra={"n_jobs": args.n_jobs},
-    )
+def run(config: dict, runner=None):
+    """Compute the phase diagram (``runner``: a :class:`sims._runner.Runner`, default in this process)."""
+    return SIMULATION.run(config, runner)
 
 
-main = cli_entry(_main, "sims.phase_diagram")
+SIMULATION = Simulation(
+    name=NAME, build_parser=build_parser, make_config=make_config, units=units, combine=combine,
+    plot="figures.phase_diagram", figure_stems=("phase_diagram", "phase_diagram_fig3"),
+    describe=lambda c: f"phase diagram ({c['n_sigma2']} x {c['n_tau']}, rho={c['rho']})",
+)
+main = SIMULATION.entry()
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -16,12 +16,12 @@ import math
 
 import numpy as np
 
-from sims._common import ArgumentParser, apply_quick, add_run_arguments, cached_run, check_out_dir, cli_entry, resolve_device
+from sims._common import ArgumentParser, Simulation, Unit, add_run_arguments, apply_quick, check_n_jobs, resolve_device
 from theory._validation import check_int, check_scalar
 
 NAME = "phase_train"
 
-__all__ = ["build_parser", "make_config", "run", "main"]
+__all__ = ["build_parser", "make_config", "units", "combine", "run", "SIMULATION", "main"]
 
 
 def build_parser() -> ArgumentParser:
@@ -40,7 +40,7 @@ def build_parser() -> ArgumentParser:
     ap.add_argument("--batch", type=int, default=512, help="batch size B (B x B negative pairs)")
     ap.add_argument("--lr", type=float, default=0.02, help="Adam learning rate (cosine-decayed)")
     ap.add_argument("--n-seeds", type=int, default=2, help="independent runs per grid point")
-    add_run_arguments(ap, NAME, n_jobs=False, device=True, seed_help="base seed")
+    add_run_arguments(ap, NAME, device=True, seed_help="base seed", n_jobs_default=1)
     return ap
 
 
@@ -50,6 +50,7 @@ def make_config(args) -> dict:
     sig = [check_scalar(s, "--sigma2", low=0.0, closed="neither") for s in args.sigma2]
     taus = [check_scalar(t, "--tau", low=0.0, closed="neither") for t in args.tau]
     device = resolve_device(args.device)
+    check_n_jobs(args.n_jobs)
     return {
         "sigma2": sig,
         "tau": taus,
@@ -65,32 +66,42 @@ def make_config(args) -> dict:
     }
 
 
-def run(config: dict, *, show_progress: bool = True):
-    from theory.population_loss import minimize_population_loss
+def _train(config: dict, show_progress: bool = False) -> np.ndarray:
+    """The one unit: every ``(sigma2, tau, seed)`` run trained at once, as one stacked tensor."""
+    from theory.projector_training import train_gmm_projectors
 
     p, rho = config["p"], config["rho"]
     mu = np.zeros(p)
     mu[0] = math.sqrt(rho)
-    S, T = len(config["sigma2"]), len(config["tau"])
-    learned = np.empty((S, T, config["n_seeds"]))
-    pop = {loss: np.empty((S, T)) for loss in ("exact", "first_order")}
-    from theory.projector_training import train_gmm_projectors
-
-    # every (sigma2, tau, seed) run trained at once, as one stacked tensor
-    K = config["n_seeds"]
+    S, T, K = len(config["sigma2"]), len(config["tau"]), config["n_seeds"]
     s2 = np.repeat(np.asarray(config["sigma2"], dtype=float), T * K)
     taus = np.tile(np.repeat(np.asarray(config["tau"], dtype=float), K), S)
     res = train_gmm_projectors(mu, s2, taus, loss="population", steps=config["steps"], batch=config["batch"],
                                lr=config["lr"], seed=np.random.SeedSequence([config["seed"], 7]),
                                device=config["device"], progress=show_progress)
-    learned[:] = res.expansion_measure.reshape(S, T, K)
+    return np.asarray(res.expansion_measure).reshape(S, T, K)
+
+
+def units(config: dict) -> list[Unit]:
+    """One unit (the stacked training); it runs in this process on a GPU."""
+    return [Unit(_train, (config,), {"show_progress": True})]
+
+
+def combine(config: dict, results: list):
+    """Learned against population expansion measures; returns ``(scalars, arrays)``."""
+    from theory.population_loss import minimize_population_loss, minimize_reduced
+
+    p, rho = config["p"], config["rho"]
+    mu = np.zeros(p)
+    mu[0] = math.sqrt(rho)
+    S, T = len(config["sigma2"]), len(config["tau"])
+    learned = results[0]
+    pop = {loss: np.empty((S, T)) for loss in ("exact", "first_order")}
     for i, s in enumerate(config["sigma2"]):
         for j, tau in enumerate(config["tau"]):
             for loss in pop:
                 pop[loss][i, j] = minimize_population_loss(mu, s, tau, loss=loss).expansion_measure
     # population curves for the figure
-    from theory.population_loss import minimize_reduced
-
     curve_tau = np.geomspace(min(config["tau"]) / 3, max(config["tau"]) * 3, 200)
     Sg, Tg = np.meshgrid(config["sigma2"], curve_tau, indexing="ij")
     curves = {loss: minimize_reduced(Sg, Tg, rho, p, loss)[0] for loss in pop}
@@ -107,20 +118,18 @@ def run(config: dict, *, show_progress: bool = True):
     return scalars, arrays
 
 
-def _main(argv=None):
-    args = build_parser().parse_args(argv)
-    config = make_config(args)
-    check_out_dir(args.out)
-    return cached_run(
-        args.out, NAME, config, lambda: run(config, show_progress=not args.no_progress),
-        plot=None if args.no_plot else "figures.phase_train",
-        figure_stems=("phase_train",),
-        force=args.force,
-        describe=f"phase train ({config['device']})",
-    )
+def run(config: dict, runner=None):
+    """Train and compare (``runner``: a :class:`sims._runner.Runner`, default in this process)."""
+    return SIMULATION.run(config, runner)
 
 
-main = cli_entry(_main, "sims.phase_train")
+SIMULATION = Simulation(
+    name=NAME, build_parser=build_parser, make_config=make_config, units=units, combine=combine,
+    plot="figures.phase_train", figure_stems=("phase_train",),
+    describe=lambda c: f"phase train ({c['device']})",
+    local=lambda c: c["device"] != "cpu",
+)
+main = SIMULATION.entry()
 
 if __name__ == "__main__":
     raise SystemExit(main())

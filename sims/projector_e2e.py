@@ -64,7 +64,6 @@ Outputs ``results/projector_e2e/projector_e2e.{json,npz}`` and, unless
 from __future__ import annotations
 
 import math
-import os
 import time
 from typing import Any
 
@@ -73,12 +72,10 @@ import numpy as np
 from sims._common import (
     ArgumentParser,
     CLIError,
+    Simulation,
+    Unit,
     add_run_arguments,
     apply_quick,
-    cached_run,
-    check_n_jobs,
-    check_out_dir,
-    cli_entry,
     progress,
     resolve_device,
 )
@@ -89,7 +86,8 @@ HEAD_VARIANTS = ("none", "linear", "mlp", "transformer", "linear+sparse", "mlp+s
 DIGITS_SEEDS = 5
 from theory.projector_training import TRAINING_LOSSES as XVAL_LOSSES  # noqa: E402
 
-__all__ = ["NAME", "PARTS", "HEAD_VARIANTS", "DIGITS_SEEDS", "build_parser", "make_config", "run", "main"]
+__all__ = ["NAME", "PARTS", "HEAD_VARIANTS", "DIGITS_SEEDS", "build_parser", "make_config", "units", "combine", "run",
+           "SIMULATION", "main"]
 
 
 # --------------------------------------------------------------------------- CLI
@@ -613,12 +611,16 @@ def _tasks(cfg: dict) -> list[tuple]:
     return tasks
 
 
-def _run_task(cfg: dict, task: tuple, show: bool = False, set_threads: bool = True):
-    """Run one task of :func:`_tasks` (in this process or in a joblib worker); returns ``(scalars, arrays, seconds)``."""
+def _run_task(cfg: dict, task: tuple, show_progress: bool = False):
+    """One unit: a task of :func:`_tasks` (in a worker or in this process); returns ``(scalars, arrays, seconds)``.
+
+    It runs with ``cfg["threads"]`` torch threads wherever it runs, so its
+    result does not depend on the backend.
+    """
     import torch
 
-    if set_threads:
-        torch.set_num_threads(cfg["threads"])
+    show = show_progress
+    torch.set_num_threads(cfg["threads"])
     device = resolve_device(cfg["device"])
     t0 = time.perf_counter()
     if task[0] == "xval":
@@ -675,38 +677,15 @@ def _aggregate(part: str, prefix: str, keys: list[str], per_key: dict[str, list[
     return summary, arrays
 
 
-def run(cfg: dict, *, n_jobs: int = 1, show_progress: bool = True) -> tuple[dict, dict]:
-    """Run the configured parts; returns ``(scalar results, arrays)``.
+def units(cfg: dict) -> list[Unit]:
+    """Every ``(head, seed)`` SimCLR run and the whole ``xval`` part, one unit each (:func:`_tasks`)."""
+    return [Unit(_run_task, (cfg, task), {"show_progress": True}) for task in _tasks(cfg)]
 
-    Every ``(head, seed)`` SimCLR run and the whole ``xval`` part are
-    independent tasks; with ``n_jobs != 1`` on the CPU they go to ``joblib``
-    workers (each with ``cfg["threads"]`` torch threads, one progress tick
-    per finished task), otherwise they run here (with per-epoch bars).  Every
-    task derives its seeds from ``cfg`` alone and uses the same number of
-    torch threads, so the results are identical bit for bit for any
-    ``n_jobs``.
-    """
-    import torch
 
+def combine(cfg: dict, outputs: list) -> tuple[dict, dict]:
+    """Seed statistics of every part; returns ``(scalar results, arrays)``."""
     device = resolve_device(cfg["device"])
     tasks = _tasks(cfg)
-    from joblib import effective_n_jobs
-
-    workers = min(effective_n_jobs(n_jobs), len(tasks))
-    t_start = time.perf_counter()
-    if workers <= 1 or device.type != "cpu":
-        torch.set_num_threads(cfg["threads"])
-        with progress(total=len(tasks), desc="projector_e2e runs", disable=not show_progress) as bar:
-            outputs = []
-            for task in tasks:
-                outputs.append(_run_task(cfg, task, show=show_progress, set_threads=False))
-                bar.update(1)
-    else:
-        from joblib import Parallel, delayed
-
-        par = Parallel(n_jobs=workers, return_as="generator")
-        gen = par(delayed(_run_task)(cfg, task) for task in tasks)
-        outputs = list(progress(gen, total=len(tasks), desc=f"projector_e2e runs ({workers} workers)", disable=not show_progress))
     results: dict[str, Any] = {"device": str(device), "n_tasks": len(tasks)}
     arrays: dict[str, np.ndarray] = {}
     timings: dict[str, float] = {}
@@ -727,7 +706,6 @@ def run(cfg: dict, *, n_jobs: int = 1, show_progress: bool = True) -> tuple[dict
         results["digits"], a = _aggregate("digits", "dig", list(cfg["heads"]), per["digits"])
         arrays.update(a)
     results["part_time_s"] = timings  # summed over the tasks of each part (CPU-time-like when parallel)
-    results["wall_time_s"] = time.perf_counter() - t_start
     return results, arrays
 
 
@@ -747,30 +725,18 @@ def _report(results: dict) -> None:
                   f"h-z {g['mean']:+.3f}{sd(g)}")
 
 
-def _main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    cfg = make_config(args)
-    n_jobs = check_n_jobs(args.n_jobs)
-    check_out_dir(args.out)
-    if args.no_progress:
-        os.environ["TQDM_DISABLE"] = "1"
-
-    def compute():
-        results, arrays = run(cfg, n_jobs=n_jobs, show_progress=not args.no_progress)
-        _report(results)
-        return results, arrays
-
-    return cached_run(
-        args.out, NAME, cfg, compute,
-        plot=None if args.no_plot else "figures.projector_e2e",
-        figure_stems=[f"{NAME}_{part}" for part in cfg["parts"]],
-        force=args.force,
-        describe=f"projector end-to-end runs ({','.join(cfg['parts'])})",
-        extra={"n_jobs": n_jobs},
-    )
+def run(cfg: dict, runner=None) -> tuple[dict, dict]:
+    """Run the configured parts (``runner``: a :class:`sims._runner.Runner`, default in this process)."""
+    return SIMULATION.run(cfg, runner)
 
 
-main = cli_entry(_main, f"sims.{NAME}")
+SIMULATION = Simulation(
+    name=NAME, build_parser=build_parser, make_config=make_config, units=units, combine=combine,
+    plot="figures.projector_e2e", figure_stems=lambda c: [f"{NAME}_{part}" for part in c["parts"]],
+    describe=lambda c: f"projector end-to-end runs ({','.join(c['parts'])})",
+    report=_report, local=lambda c: resolve_device(c["device"]).type != "cpu",
+)
+main = SIMULATION.entry()
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -82,7 +82,7 @@ def test_default_grid_is_finite_everywhere():
     from sims.phase_diagram import build_parser, make_config, run
 
     cfg = make_config(build_parser().parse_args([]))
-    scalars, arrays = run(cfg, n_jobs=1, show_progress=False)
+    scalars, arrays = run(cfg)
     assert scalars["all_finite"]
     for k in ("t_star_exact", "t_star_first_order", "loss_exact", "loss_first_order", "tau_star"):
         assert np.all(np.isfinite(arrays[k])), k

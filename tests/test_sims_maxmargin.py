@@ -82,7 +82,7 @@ def test_maxmargin_quick_run(tmp_path, capsys):
     capsys.readouterr()
     # bit-for-bit reproducible (same config and seed, recomputed in-process)
     args = maxmargin.build_parser().parse_args(["--quick"])
-    _, arrays = maxmargin.run(maxmargin.make_config(args), n_jobs=1, show_progress=False)
+    _, arrays = maxmargin.run(maxmargin.make_config(args))
     with np.load(out / "maxmargin.npz") as a:
         assert np.array_equal(a["sim_err"], arrays["sim_err"], equal_nan=True)
         assert np.array_equal(a["sep_separable"], arrays["sep_separable"])
