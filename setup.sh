@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-step, idempotent set-up: a virtual environment in .venv with the package
-# installed in editable mode and its test extras.
+# installed in editable mode, its test extras and the optional Dask backend.
 #
 # On a machine without a CUDA GPU, torch==2.13.0 resolves to the CPU build
 # (no CUDA packages are pulled).  Set TORCH_SPEC to override, e.g.
@@ -25,5 +25,6 @@ if ! command -v nvidia-smi >/dev/null 2>&1; then
 else
     .venv/bin/python -m pip install -q "$TORCH_SPEC"
 fi
-.venv/bin/python -m pip install -q -e ".[test]"
+# the test extras and the optional dask.distributed backend (tested in CI)
+.venv/bin/python -m pip install -q -e ".[test,distributed]"
 echo "$want" > "$stamp"

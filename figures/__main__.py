@@ -2,22 +2,24 @@
 
 For each entry of :mod:`figures.manifest` (all, or the ``NAME``\\ s given):
 
-1. check the saved result (``results/<name>/<name>.{json,npz}`` at the
-   default scale, ``results/<scale>/<name>/`` otherwise): it is *fresh* when
-   it is complete and its config hash equals the hash of the config the
-   simulation would produce for the requested scale;
-2. if it is missing or stale, run ``sims.<name>`` at that scale (in this
-   process, its output going to ``<results>/<name>.log``);
+1. check the saved result of the config the simulation would produce for
+   the requested scale (``results/<name>/runs/<config_hash>/`` at the
+   default scale, ``results/<scale>/<name>/runs/<config_hash>/`` otherwise):
+   it is *fresh* when it is intact (checksums) and made by this code;
+2. if it is missing, damaged or stale, run ``sims.<name>`` at that scale (in
+   this process, its output going to ``<results>/<name>.log``; a damaged or
+   stale result is named in one line first);
 3. draw the figures from the saved result (``figures.<name>.plot``) and the
    tables (:mod:`figures.report`) into ``figures/out/<scale>/``;
 4. write the reproduction report of the results at hand to
    ``<out>/reproduction.md``.
 
-Everything is checked before anything runs: an unknown name, invalid
-arguments, or a corrupt / partial results file stop the command with one
-line naming the file and how to regenerate it (exit code 2). A corrupt file
-is never overwritten without ``--force``; stale or partial results are never
-plotted. One progress bar runs over the whole list.
+Everything is checked before anything runs: an unknown name or invalid
+arguments stop the command with one line (exit code 2), and so does a
+missing, damaged or stale result under ``--no-run``.  Damaged or stale
+results are never plotted: each is named in one line and recomputed, the
+same way the simulations treat them.  One progress bar runs over the whole
+list.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ def build_parser() -> ArgumentParser:
     ap.add_argument("--force", action="store_true",
                     help="rerun every selected simulation, even when its result is fresh or corrupt")
     ap.add_argument("--n-jobs", type=int, default=None, help="joblib workers passed to the simulations that sweep")
+    ap.add_argument("--backend", default="loky", help="backend of the simulations that run: loky | threading | dask")
+    ap.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
+                    help="a running dask.distributed scheduler for the simulations (needs --backend dask)")
     ap.add_argument("--no-report", action="store_true", help="do not write <out>/reproduction.md")
     ap.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return ap
@@ -82,20 +87,20 @@ def _regen_hint(e: Entry, scale: str, root: Path) -> str:
 
 
 def make_entry(e: Entry, scale: str, root: Path, out_dir: Path, *, n_jobs: int | None = None,
-               run_sim: bool = True) -> list[Path]:
+               run_sim: bool = True, force: bool = False, run_flags: tuple[str, ...] = ()) -> list[Path]:
     """Run ``e``'s simulation if ``run_sim``, then draw its outputs; returns the written files."""
     from figures import report
 
     rdir = results_dir(e, scale, root)
     if run_sim:
-        _run_simulation(e, scale, rdir, n_jobs=n_jobs)
-        st = result_status(e, scale, root)
-        if not st.fresh:
-            raise FigureError(f"sims.{e.name} ran but its result is still {st.state}: {st.reason}")
+        _run_simulation(e, scale, rdir, n_jobs=n_jobs, force=force, run_flags=run_flags)
+    st = result_status(e, scale, root)
+    if not st.fresh:
+        raise FigureError(f"sims.{e.name} ran but its result is still {st.state}: {st.reason}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = [Path(p) for p in e.plot()(rdir, out_dir)] if e.figures else []
+    written = [Path(p) for p in e.plot()(st.folder, out_dir)] if e.figures else []
     for t in e.tables:
-        written.append(report.write_table(e, t, rdir, out_dir))
+        written.append(report.write_table(e, t, st.folder, out_dir))
     for o in e.outputs:
         for f in o.files(out_dir):
             if not f.is_file() or f.stat().st_size == 0:
@@ -106,9 +111,15 @@ def make_entry(e: Entry, scale: str, root: Path, out_dir: Path, *, n_jobs: int |
     return written
 
 
-def _run_simulation(e: Entry, scale: str, rdir: Path, *, n_jobs: int | None) -> None:
-    """``sims.<name>.main(...)`` in this process; its stdout/stderr go to ``<rdir>/<name>.log``."""
-    args = [*sim_args(e, scale, rdir, n_jobs=n_jobs), "--no-plot", "--force"]
+def _run_simulation(e: Entry, scale: str, rdir: Path, *, n_jobs: int | None, force: bool = False,
+                    run_flags: tuple[str, ...] = ()) -> None:
+    """``sims.<name>.main(...)`` in this process; its stdout/stderr go to ``<rdir>/<name>.log``.
+
+    Without ``--force``: the simulation itself serves an intact result of
+    the config, resumes from its saved units, and recomputes (saying why) a
+    damaged or stale result.
+    """
+    args = [*sim_args(e, scale, rdir, n_jobs=n_jobs), "--no-plot", *(["--force"] if force else []), *run_flags]
     if "--no-progress" in e.load_sim().build_parser()._option_string_actions:
         args.append("--no-progress")
     rdir.mkdir(parents=True, exist_ok=True)
@@ -157,6 +168,10 @@ def _main(argv=None) -> int:
         raise CLIError("--n-jobs must be a non-zero integer (-1 for all cores), got 0")
     if args.no_run and args.force:
         raise CLIError("--no-run and --force are exclusive")
+    from sims._runner import check_backend
+
+    check_backend(args.backend, args.dask_scheduler)
+    run_flags = ("--backend", args.backend) + (("--dask-scheduler", args.dask_scheduler) if args.dask_scheduler else ())
     try:
         entries = resolve_names(args.names)
     except KeyError as exc:
@@ -173,10 +188,10 @@ def _main(argv=None) -> int:
     for e in entries:
         expected_config(e, scale, results_dir(e, scale, root))  # invalid manifest arguments: one line, exit 2
         st = result_status(e, scale, root)
-        if st.state == "corrupt" and not args.force:
-            raise CLIError(f"{st.reason}; {_regen_hint(e, scale, root)}")
         if not st.fresh and args.no_run:
             raise CLIError(f"{st.reason}; {_regen_hint(e, scale, root).replace(' --force', '')}")
+        if st.state in ("corrupt", "stale") and not args.force:
+            sys.stderr.write(f"figures: rerunning sims.{e.name}: {st.reason}\n")
         plan.append((e, args.force or not st.fresh))
 
     # 2. run what is needed and draw, one bar over the whole list
@@ -186,7 +201,8 @@ def _main(argv=None) -> int:
         for e, run_sim in plan:
             bar.set_postfix_str(f"{'running' if run_sim else 'plotting'} {e.name}")
             try:
-                written += make_entry(e, scale, root, out_dir, n_jobs=args.n_jobs, run_sim=run_sim)
+                written += make_entry(e, scale, root, out_dir, n_jobs=args.n_jobs, run_sim=run_sim, force=args.force,
+                                      run_flags=run_flags)
             except CLIError as exc:  # a result the plot could not read: never plot stale/partial data
                 raise CLIError(f"{exc}; {_regen_hint(e, scale, root)}") from None
             bar.update(1)

@@ -457,6 +457,8 @@ class Status:
     reason: str
     file: Path
     config_hash: str | None = None
+    folder: Path | None = None
+    """The folder holding the result of the expected config (``<out>/runs/<config_hash>``)."""
 
     @property
     def fresh(self) -> bool:
@@ -464,47 +466,36 @@ class Status:
 
 
 def result_status(e: Entry, scale: str, root: str | Path = "results", *, config: dict | None = None) -> Status:
-    """Is ``e``'s saved result at ``scale`` complete and made with the config the manifest asks for?
+    """Is there an intact result of the config the manifest asks for at ``scale``, made by this code?
 
-    * ``missing``: no JSON (or no NPZ) file;
+    The result of that config lives in ``<results_dir>/runs/<config_hash>/``
+    (results of other configs coexist there); :func:`sims._store.lookup`
+    verifies it exactly as the simulations do:
+
+    * ``missing``: no result of this config;
     * ``corrupt``: unreadable / truncated JSON or NPZ, arrays missing from
-      the NPZ, no ``config`` / ``seed`` entry, or a ``config_hash`` that does
-      not match the stored config (a hand-edited file);
-    * ``stale``: a complete result of another config (other flags, an older
-      version of the simulation's defaults, another device);
-    * ``fresh``: complete, and its config hash equals the hash of
-      :func:`expected_config`.
+      the NPZ, or a checksum that does not match (a hand-edited config,
+      result or array);
+    * ``stale``: a complete result made by other code (another source
+      fingerprint of ``theory/`` and ``sims/``);
+    * ``fresh``: intact, of this config, made by this code.
     """
-    from sims._common import CLIError, config_hash, load_results
+    from sims._common import config_hash
+    from sims._store import run_dir
+    from sims._store import lookup as _lookup
 
     d = results_dir(e, scale, root)
-    js, npz = d / f"{e.result_name}.json", d / f"{e.result_name}.npz"
-    if not js.exists():
-        return Status("missing", f"no results file {js}", js)
-    if not npz.exists():
-        return Status("missing", f"no results file {npz}", npz)
-    try:
-        meta, _ = load_results(d, e.result_name)
-    except CLIError as exc:
-        msg = str(exc)
-        return Status("corrupt", msg, npz if str(npz) in msg else js)
-    if not isinstance(meta.get("config"), dict) or meta.get("seed") is None:
-        return Status("corrupt", f"corrupt results file {js}: no config or seed", js)
-    stored = config_hash(meta["config"])
-    if meta.get("config_hash") != stored:
-        return Status("corrupt", f"corrupt results file {js}: config_hash does not match its config", js)
-    want = config_hash(expected_config(e, scale, d) if config is None else config)
-    if stored != want:
-        diff = _config_diff(meta["config"], expected_config(e, scale, d) if config is None else config)
-        return Status("stale", f"stale results file {js}: made with another config ({diff})", js, stored)
-    return Status("fresh", "", js, stored)
-
-
-def _config_diff(have: Mapping, want: Mapping, limit: int = 3) -> str:
-    from sims._common import to_jsonable
-
-    have, want = to_jsonable(dict(have)), to_jsonable(dict(want))
-    keys = sorted(set(have) | set(want))
-    diffs = [f"{k}: {have.get(k, '<absent>')!r} != {want.get(k, '<absent>')!r}" for k in keys if have.get(k) != want.get(k)]
-    more = f", +{len(diffs) - limit} more" if len(diffs) > limit else ""
-    return "; ".join(diffs[:limit]) + more
+    want = expected_config(e, scale, d) if config is None else config
+    folder = run_dir(d, want)
+    js = folder / f"{e.result_name}.json"
+    hit, reason = _lookup(folder, e.result_name, want)
+    h = config_hash(want)
+    if hit is not None:
+        return Status("fresh", "", js, h, folder)
+    if reason.startswith("missing"):
+        latest = d / f"{e.result_name}.json"
+        more = f" (the latest result in {d} is of another config)" if latest.exists() else ""
+        return Status("missing", f"no result of this config: {js}{more}", js, h, folder)
+    state = "stale" if reason.startswith("stale") else "corrupt"
+    npz = folder / f"{e.result_name}.npz"
+    return Status(state, reason, npz if str(npz) in reason else js, h, folder)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from figures.manifest import MANIFEST, Entry, Output, entry, result_status, results_dir
+from figures.manifest import MANIFEST, Entry, Output, entry, result_status
 
 __all__ = [
     "VERDICTS",
@@ -803,7 +803,7 @@ def evaluate(claim: Claim, scale: str = "default", results_root: str | Path = "r
     st = result_status(e, scale, results_root)
     if not st.fresh:
         return st, None, None
-    meta, arrays = load_results(results_dir(e, scale, results_root), e.result_name)
+    meta, arrays = load_results(st.folder, e.result_name)
     return st, meta, claim.check(meta, arrays)
 
 

@@ -1,16 +1,20 @@
-"""Shared plumbing for the command-line simulations.
+"""Shared plumbing for the command-line simulations: the run skeleton, I/O and provenance.
 
-Conventions every ``sims.<name>`` module follows:
+A simulation is declared, not written out: :class:`Simulation` takes its
+parser, its config builder, its units of work and its combine step, and its
+:meth:`Simulation.main` is the whole command line (validation, the
+per-config result store of :mod:`sims._store`, the backends and resume of
+:mod:`sims._runner`, the figures).  So every ``sims.<name>`` has the same
+flags (:func:`add_run_arguments`) and the same guarantees:
 
-* ``build_parser()`` returns an :class:`ArgumentParser` (``--help`` on every
-  CLI; a bad flag prints ``prog: error: ...`` on one line and exits 2).
-* ``main(argv=None) -> int`` is wrapped by :func:`cli_entry`, so a
-  ``ValueError`` / :class:`CLIError` raised by validation becomes one readable
-  line on stderr and exit code 2, with no traceback and nothing partial
-  written (all result files go through the ``atomic_*`` writers).
-* Results are written with :func:`save_results`: ``<out>/<name>.json``
-  (config, seed, versions, scalar results) and ``<out>/<name>.npz`` (arrays).
-  :func:`load_cached` returns them when a rerun asks for the same config.
+* ``--help`` everywhere; a bad flag or value is one line on stderr and exit
+  code 2 (:func:`cli_entry`), before any computation;
+* results go to ``<out>/runs/<config_hash>/<name>.{json,npz}`` with
+  checksums and the code's provenance (:func:`save_results`), the latest is
+  copied to ``<out>/<name>.{json,npz}``; every file is written atomically
+  (:func:`atomic_write_bytes`) with the user's umask;
+* a rerun of the same config is served from its verified result; an
+  interrupted one resumes from its saved units.
 """
 
 from __future__ import annotations

@@ -61,32 +61,52 @@ def test_parser_error_is_one_line(capsys):
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
 
-def test_cached_run_computes_once_and_plots_from_saved_files(tmp_path, capsys):
-    from sims._common import cached_run
+def test_simulation_computes_once_and_plots_from_saved_files(tmp_path, capsys):
+    """The skeleton: compute once, serve the cache, redraw a missing figure, recompute on --force."""
+    from sims._common import Simulation, Unit, add_run_arguments
 
-    calls = []
+    calls, plots = [], []
 
-    def compute():
-        calls.append(1)
-        return {"v": 1.0}, {"a": np.arange(3)}
+    def unit(i):
+        calls.append(i)
+        return np.arange(3) + i
 
-    def plot(out):
-        meta, arrays = load_results(out, "s")
-        path = out / "fig.png"
-        path.write_bytes(bytes(arrays["a"].tolist()))
-        (out / "fig.pdf").write_bytes(b"%PDF")
-        return [path]
+    def plot(rdir, out):
+        meta, arrays = load_results(rdir, "s")
+        plots.append(rdir)
+        paths = [out / "fig.png", out / "fig.pdf"]
+        for p in paths:
+            p.write_bytes(bytes(arrays["a"].ravel().tolist()))
+        return paths
 
-    cfg = {"seed": 4, "n": 3}
-    assert cached_run(tmp_path, "s", cfg, compute, plot=plot, figure_stems=["fig"]) == 0
-    assert cached_run(tmp_path, "s", cfg, compute, plot=plot, figure_stems=["fig"]) == 0
-    assert len(calls) == 1
-    (tmp_path / "fig.png").unlink()  # a missing figure is redrawn without recomputing
-    cached_run(tmp_path, "s", cfg, compute, plot=plot, figure_stems=["fig"])
-    assert len(calls) == 1 and (tmp_path / "fig.png").exists()
-    cached_run(tmp_path, "s", cfg, compute, plot=plot, figure_stems=["fig"], force=True)
-    assert len(calls) == 2
+    def parser():
+        ap = ArgumentParser(prog="s")
+        add_run_arguments(ap, "s", n_jobs_default=1)
+        return ap
+
+    import types
+
+    mod = types.ModuleType("_plot_s")
+    mod.plot = plot
+    import sys
+
+    sys.modules["_plot_s"] = mod
+    try:
+        sim = Simulation(name="s", build_parser=parser, make_config=lambda a: {"seed": a.seed, "n": 2},
+                         units=lambda c: [Unit(unit, (i,)) for i in range(c["n"])],
+                         combine=lambda c, r: ({"v": 1.0}, {"a": np.stack(r)}), plot="_plot_s", figure_stems=["fig"])
+        argv = ["--out", str(tmp_path), "--seed", "4"]
+        assert sim.main(argv) == 0 and sim.main(argv) == 0
+        assert calls == [0, 1] and len(plots) == 1
+        (tmp_path / "fig.png").unlink()  # a missing figure is redrawn without recomputing
+        sim.main(argv)
+        assert calls == [0, 1] and len(plots) == 2 and (tmp_path / "fig.png").exists()
+        sim.main([*argv, "--force"])
+        assert calls == [0, 1, 0, 1]
+    finally:
+        del sys.modules["_plot_s"]
     assert json.loads((tmp_path / "s.json").read_text())["seed"] == 4
+    assert np.array_equal(load_results(tmp_path, "s")[1]["a"], [[0, 1, 2], [1, 2, 3]])
 
 
 def test_check_out_dir_rejects_a_file(tmp_path):

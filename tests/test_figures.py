@@ -159,47 +159,86 @@ def test_unknown_name_exits_2_with_one_line(capsys, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("damage", ["truncated_json", "no_seed", "truncated_npz", "missing_array", "edited_config"])
-def test_corrupt_or_partial_results_are_refused(quick_run, tmp_path, capsys, damage):
-    dst = _copy_result(quick_run, "maxmargin", tmp_path / "res")
-    js, npz = dst / "maxmargin.json", dst / "maxmargin.npz"
+def _run_folder(dst: Path, name: str) -> Path:
+    """The folder of the quick config's result under a copied ``--out``."""
+    e = next(e for e in MANIFEST if e.name == name)
+    return result_status(e, "quick", dst.parent.parent).folder
+
+
+def _damage(folder: Path, name: str, damage: str) -> Path:
+    js, npz = folder / f"{name}.json", folder / f"{name}.npz"
     if damage == "truncated_json":
         js.write_text(js.read_text()[:200])
-        bad = js
-    elif damage == "no_seed":
+        return js
+    if damage == "no_seed":
         meta = json.loads(js.read_text())
         del meta["seed"]
         js.write_text(json.dumps(meta))
-        bad = js
-    elif damage == "truncated_npz":
+        return js
+    if damage == "truncated_npz":
         npz.write_bytes(npz.read_bytes()[:100])
-        bad = npz
-    elif damage == "missing_array":
+        return npz
+    if damage == "missing_array":
         with np.load(npz) as d:
             arrays = {k: d[k] for k in d.files if k != "sim_err"}
         np.savez(npz, **arrays)
-        bad = npz
-    else:  # a hand-edited config: the stored hash no longer matches
-        meta = json.loads(js.read_text())
-        meta["config"]["reps"] = 999
-        js.write_text(json.dumps(meta))
-        bad = js
+        return npz
+    if damage == "altered_array":
+        with np.load(npz) as d:
+            arrays = {k: d[k] for k in d.files}
+        arrays["sim_err"] = np.nan_to_num(arrays["sim_err"]) * 0.5
+        np.savez(npz, **arrays)
+        return npz
+    meta = json.loads(js.read_text())  # a hand-edited config, hash kept
+    meta["config"]["reps"] = 999
+    js.write_text(json.dumps(meta))
+    return js
+
+
+DAMAGES = ["truncated_json", "no_seed", "truncated_npz", "missing_array", "altered_array", "edited_config"]
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_damaged_results_are_refused_with_no_run(quick_run, tmp_path, capsys, damage):
+    dst = _copy_result(quick_run, "maxmargin", tmp_path / "res")
+    folder = _run_folder(dst, "maxmargin")
+    bad = _damage(folder, "maxmargin", damage)
+    before = {f: f.read_bytes() for f in folder.glob("maxmargin.*")}
     out = tmp_path / "figs"
-    before = (js.read_bytes(), npz.read_bytes())
     assert main(["maxmargin", "--quick", "--results-dir", str(tmp_path / "res"), "--out", str(out),
-                 "--no-progress"]) == 2
+                 "--no-progress", "--no-run"]) == 2
     line = _stderr_line(capsys)
-    assert str(bad) in line
-    assert "python -m figures maxmargin --scale quick" in line and "--force" in line
-    assert (js.read_bytes(), npz.read_bytes()) == before  # never overwritten without --force
+    assert str(bad) in line and "python -m figures maxmargin --scale quick" in line
+    assert {f: f.read_bytes() for f in folder.glob("maxmargin.*")} == before  # --no-run writes nothing
     assert not out.exists() or not any(out.iterdir())  # nothing plotted
 
 
+@pytest.mark.parametrize("damage", ["truncated_json", "altered_array", "edited_config"])
+def test_damaged_results_are_named_in_one_line_and_recomputed(quick_run, tmp_path, capsys, damage):
+    """The same treatment as the simulations give them: one line naming the file, then recompute."""
+    dst = _copy_result(quick_run, "maxmargin", tmp_path / "res")
+    folder = _run_folder(dst, "maxmargin")
+    bad = _damage(folder, "maxmargin", damage)
+    out = tmp_path / "figs"
+    assert main(["maxmargin", "--quick", "--results-dir", str(tmp_path / "res"), "--out", str(out),
+                 "--no-progress", "--no-report"]) == 0
+    line = _stderr_line(capsys)
+    assert line.startswith("figures: rerunning sims.maxmargin:") and str(bad) in line
+    e = next(e for e in MANIFEST if e.name == "maxmargin")
+    assert result_status(e, "quick", tmp_path / "res").fresh
+    log = (dst / "maxmargin.log").read_text()
+    assert "recomputing: " in log and "resumed" in log  # its saved units were intact
+    assert (out / "maxmargin_error.png").stat().st_size > 0
+
+
 def _make_stale(dst: Path, name: str) -> None:
-    js = dst / f"{name}.json"
+    """A complete, correctly checksummed result made by other code (another source fingerprint)."""
+    from sims._store import meta_checksum
+
+    js = _run_folder(dst, name) / f"{name}.json"
     meta = json.loads(js.read_text())
-    meta["config"]["seed"] = meta["config"]["seed"] + 1  # a complete result of another config
-    meta["config_hash"] = config_hash(meta["config"])
+    meta["provenance"]["code_fingerprint"] = "0" * 16
+    meta["checksum"]["meta"] = meta_checksum(meta)
     js.write_text(json.dumps(meta))
 
 
@@ -209,7 +248,8 @@ def test_stale_results_are_not_plotted_with_no_run(quick_run, tmp_path, capsys):
     out = tmp_path / "figs"
     assert main(["maxmargin", "--quick", "--results-dir", str(tmp_path / "res"), "--out", str(out), "--no-run"]) == 2
     line = _stderr_line(capsys)
-    assert "stale" in line and str(dst / "maxmargin.json") in line and "python -m figures maxmargin" in line
+    assert "stale" in line and "made by other code" in line and "python -m figures maxmargin" in line
+    assert str(_run_folder(dst, "maxmargin") / "maxmargin.json") in line
     assert not out.exists() or not any(out.iterdir())
 
 
@@ -217,7 +257,7 @@ def test_missing_results_with_no_run_exit_2(tmp_path, capsys):
     assert main(["phase_diagram", "--quick", "--results-dir", str(tmp_path), "--out", str(tmp_path / "o"),
                  "--no-run"]) == 2
     line = _stderr_line(capsys)
-    assert "no results file" in line and "phase_diagram" in line
+    assert "no result of this config" in line and "phase_diagram" in line
 
 
 def test_stale_results_are_regenerated(quick_run, tmp_path):
@@ -228,6 +268,7 @@ def test_stale_results_are_regenerated(quick_run, tmp_path):
     assert main(["phase_diagram_fig3", "--quick", "--results-dir", str(tmp_path / "res"),
                  "--out", str(tmp_path / "figs"), "--no-progress", "--no-report"]) == 0
     assert result_status(e, "quick", tmp_path / "res").fresh
+    assert "made by other code" in (dst / "phase_diagram.log").read_text()
     assert (tmp_path / "figs" / "phase_diagram_fig3.pdf").stat().st_size > 0
     assert (dst / "phase_diagram.log").read_text().startswith("$ python -m sims.phase_diagram")
 

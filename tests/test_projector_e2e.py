@@ -77,7 +77,7 @@ def test_results_identical_for_any_n_jobs(tmp_path):
     assert main(args + ["--n-jobs", "1", "--out", str(tmp_path / "a")]) == 0
     assert main(args + ["--n-jobs", "2", "--out", str(tmp_path / "b")]) == 0
     ma, mb = (json.loads((tmp_path / d / f"{NAME}.json").read_text()) for d in "ab")
-    assert (ma["n_jobs"], mb["n_jobs"]) == (1, 2) and ma["config_hash"] == mb["config_hash"]
+    assert (ma["run"]["n_jobs"], mb["run"]["n_jobs"]) == (1, 2) and ma["config_hash"] == mb["config_hash"]
     with np.load(tmp_path / "a" / f"{NAME}.npz") as a, np.load(tmp_path / "b" / f"{NAME}.npz") as b:
         assert a.files == b.files
         for k in a.files:
