@@ -141,6 +141,17 @@ MANIFEST: tuple[Entry, ...] = (
                 "expansion measure of the minimiser against tau for a few sigma_aug^2 (solid: C, dashed: L~, "
                 "dotted: tau*)",
             ),
+            Output(
+                "phase_diagram_p",
+                "beyond the poster: the exact minimiser against tau and p (low-temperature law)",
+                "t* of C against tau for several p with the law 1 - tau (p-1) N((1+s)^2+rho)/(2 s rho (1+s)) "
+                "(dotted), tau* and tau_C; the (tau, p) map of t*",
+            ),
+            Output(
+                "phase_diagram_ratio",
+                "beyond the poster: the exact boundary tau_C against tau* (Theorem 1)",
+                "tau_C / tau* over (sigma_aug^2, rho) in [1e-3, 1e2]^2, log colour scale with contours",
+            ),
         ),
         scales={
             "quick": ("--quick",),

@@ -148,3 +148,17 @@ def test_re_expansion_at_low_temperature_is_a_small_p_effect():
 def test_bad_input_names_the_parameter_and_range(call, name):
     with pytest.raises(ValueError, match=rf"^{name} must be"):
         call()
+
+
+def test_tau_c_is_the_root_of_the_slope_of_C_on_explicit_projectors():
+    """Oracle independent of the reduced family: C (population_loss) on explicit p x p projectors."""
+    from scipy.optimize import brentq
+
+    from _oracles import slope_at_rank_one
+    from theory.population_loss import population_loss
+
+    for s in (0.01, 0.5, 10.0):
+        tc = tau_c(s, 1.0)
+        root = np.exp(brentq(lambda lt: slope_at_rank_one(population_loss, s, np.exp(lt), 1.0, 20),
+                             np.log(tc) - 1, np.log(tc) + 1, xtol=1e-12))
+        assert root == pytest.approx(tc, rel=1e-5)

@@ -143,9 +143,9 @@ def test_verdict_rules_follow_the_numbers(quick_run):
     m2["results"]["first_order_vs_tau_star_mismatches"] = 1
     assert claim["GMZ-T1"].check(m2, a).verdict == report.CONTRADICTED
     b = dict(a)
-    b["tau_exact_rank_one"] = a["tau_star"] * 0.5  # exact rank one below tau*
+    b["tau_c"] = a["tau_star"] * 0.5  # exact rank one below tau*
     assert claim["GMZ-T1-exact"].check(meta, b).verdict == report.CONTRADICTED
-    b["tau_exact_rank_one"] = a["tau_star"] * 1.05
+    b["tau_c"] = a["tau_star"] * 1.05
     assert claim["GMZ-T1-exact"].check(meta, b).verdict == report.CONFIRMED
 
 
