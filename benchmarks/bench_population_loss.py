@@ -13,7 +13,12 @@ Run: ``python benchmarks/bench_population_loss.py [--p 8] [--restarts 8]``
    rounding, so the comparison is generous to Monte Carlo).
 4. Monte-Carlo loss + SGD (Adam on the empirical loss, ``sims.phase_train``)
    vs the reduced minimiser, with the error in the expansion measure reached.
-5. One default ``python -m sims.phase_diagram`` sweep (100 x 100), timed.
+   Also the sweep's two minimisers side by side: today's golden search on
+   all of ``[0, 1]`` (``method="unimodal"``) against the previous 513-point
+   grid search; and the closed-form ``tau_c`` against the previous
+   bisection on the minimiser.
+5. ``sims.phase_diagram`` sweeps (default 100 x 100; paper 200 x 200 x 3;
+   1000 x 1000), timed.
 """
 
 from __future__ import annotations
@@ -66,10 +71,26 @@ def main(argv=None):
     print(f"    speed-up (full / reduced): {t_full / t_red:,.0f}x")
 
     S, T = np.meshgrid(np.geomspace(1e-2, 10, 100), np.geomspace(1e-3, 1e3, 100))
-    t_grid, _ = _timeit(lambda: minimize_reduced(S, T, 1.0, p, "exact"))
-    per_point = t_grid / S.size
-    print(f"[2] vectorised sweep      {per_point * 1e6:9.2f} us per grid point ({S.size} points in {t_grid:.2f} s)")
-    print(f"    speed-up (full / vectorised per point): {t_full / per_point:,.0f}x")
+    t_grid, (tg, _) = _timeit(lambda: minimize_reduced(S, T, 1.0, p, "exact"))
+    t_uni, (tu, _) = _timeit(lambda: minimize_reduced(S, T, 1.0, p, "exact", method="unimodal"))
+    per_point, per_uni = t_grid / S.size, t_uni / S.size
+    print(f"[2] grid-search sweep (513-point grid + golden)  {per_point * 1e6:9.2f} us per grid point "
+          f"({S.size} points in {t_grid:.2f} s)")
+    print(f"    unimodal sweep (golden on [0, 1])            {per_uni * 1e6:9.2f} us per grid point "
+          f"({t_uni:.2f} s; max |t difference| {np.max(np.abs(tg - tu)):.1e}, "
+          f"rank-one sets equal: {bool(np.array_equal(tg == 1, tu == 1))})")
+    print(f"    speed-up: grid / unimodal {per_point / per_uni:,.1f}x; full-W / unimodal per point "
+          f"{t_full / per_uni:,.0f}x")
+
+    from sims.phase_diagram import exact_rank_one_boundary
+    from theory.exact_boundary import tau_c
+
+    s_grid = np.geomspace(1e-2, 10, 100)
+    t_bis, bd = _timeit(lambda: exact_rank_one_boundary(s_grid, 1.0, p, n_grid=513), 1)
+    t_tc, tc = _timeit(lambda: tau_c(s_grid, 1.0))
+    print(f"[2b] exact boundary for 100 sigma2: bisection on the minimiser {t_bis:.2f} s, closed-form tau_c "
+          f"{t_tc * 1e3:.2f} ms ({t_bis / t_tc:,.0f}x; max relative difference {np.max(np.abs(bd / tc - 1)):.1e}, "
+          f"the bisection's resolution)")
 
     rng = np.random.default_rng(0)
     W = rng.standard_normal((p, p))
@@ -87,10 +108,15 @@ def main(argv=None):
           f"  (|err| {abs(t_learned - red.expansion_measure):.1e})")
     print(f"    speed-up (SGD / reduced): {t_sgd / t_red:,.0f}x")
 
-    cfg = make_config(build_parser().parse_args([]))
-    t0 = time.perf_counter()
-    run(cfg, n_jobs=2, show_progress=False)
-    print(f"[5] default phase diagram (100 x 100, n_jobs=2): {time.perf_counter() - t0:.2f} s")
+    from sims._runner import Runner
+
+    for flags in ([], ["--n-sigma2", "200", "--n-tau", "200", "--rho", "0.5", "1", "4"],
+                  ["--n-sigma2", "1000", "--n-tau", "1000"]):
+        cfg = make_config(build_parser().parse_args(flags))
+        t0 = time.perf_counter()
+        run(cfg, Runner(n_jobs=2))
+        print(f"[5] phase diagram {' '.join(flags) or '(default, 100 x 100)'} with n_jobs=2: "
+              f"{time.perf_counter() - t0:.2f} s (in process, no start-up)")
 
 
 if __name__ == "__main__":

@@ -90,6 +90,13 @@ def cli_entry(main: Callable[[list[str] | None], int | None], prog: str) -> Call
             msg = " ".join(str(exc).split())
             sys.stderr.write(f"{prog}: error: {msg}\n")
             return 2
+        except BrokenPipeError:  # e.g. `| head`: stop writing, no traceback
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            except OSError:
+                pass
+            return 141
         except (KeyboardInterrupt, RunInterrupted) as exc:
             why = f" ({exc})" if isinstance(exc, RunInterrupted) else ""
             sys.stderr.write(f"{prog}: interrupted{why}; the finished units are saved, "
@@ -117,8 +124,12 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``).
+
+    ``durable=True`` also ``fsync``\ s the file before the rename (results);
+    the unit files of :mod:`sims._store` skip it, since a unit torn by a
+    crash fails its checksum and is recomputed.
 
     The file gets the permissions a plain ``open()`` would give it under the
     user's umask (``mkstemp`` alone would make it private, mode 0600).
@@ -130,8 +141,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:

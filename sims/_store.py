@@ -268,7 +268,7 @@ class UnitStore:
         np.savez(buf, **arrays)
         payload = buf.getvalue()
         digest = hashlib.sha256(payload).hexdigest().encode()
-        return atomic_write_bytes(self.path(index), _UNIT_MAGIC + b" " + digest + b"\n" + payload)
+        return atomic_write_bytes(self.path(index), _UNIT_MAGIC + b" " + digest + b"\n" + payload, durable=False)
 
     def load(self, index: int) -> tuple[bool, Any, str | None]:
         """``(True, value, None)`` for an intact unit; ``(False, None, reason)`` otherwise.

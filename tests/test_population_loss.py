@@ -359,3 +359,36 @@ def test_finite_at_parameter_extremes(rng):
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("loss, ps", [("exact", (2, 20, 1000, 10**5)), ("first_order", (2,))])
+def test_reduced_losses_are_unimodal(loss, ps):
+    """The certificate behind minimize_reduced(method="unimodal"): on a 1025-point t grid, at most one
+    local minimiser (end points included) over sigma2 in [1e-3, 1e2], tau in [1e-6, 1e4], rho in [1e-3, 1e2]."""
+    t = np.linspace(0.0, 1.0, 1025)[:, None]
+    S, T, R = (a.ravel() for a in np.meshgrid(np.geomspace(1e-3, 1e2, 12), np.geomspace(1e-6, 1e4, 25),
+                                               np.geomspace(1e-3, 1e2, 8), indexing="ij"))
+    for p in ps:
+        v = reduced_loss(t, S, T, R, p, loss)
+        d = np.diff(v, axis=0)
+        sign = np.where(np.abs(d) <= 1e-13 * np.abs(v).max(axis=0), 0, np.sign(d))
+        # carry the last non-zero sign over flat stretches, then count the local minima
+        rows = np.maximum.accumulate(np.where(sign != 0, np.arange(sign.shape[0])[:, None], 0), axis=0)
+        filled = np.take_along_axis(sign, rows, axis=0)
+        first = filled[np.argmax(filled != 0, axis=0), np.arange(filled.shape[1])]
+        n_min = np.sum((filled[:-1] < 0) & (filled[1:] > 0), axis=0) + (first > 0) + (filled[-1] < 0)
+        worst = int(np.argmax(n_min))
+        assert n_min.max() <= 1, (p, S[worst], T[worst], R[worst])
+
+
+@pytest.mark.parametrize("loss", ["exact", "first_order"])
+def test_unimodal_search_agrees_with_the_grid_search(loss):
+    S, T = np.meshgrid(np.geomspace(1e-2, 10, 30), np.geomspace(1e-3, 1e3, 30), indexing="ij")
+    for p in (2, 20, 500):
+        tg, vg = minimize_reduced(S, T, 1.0, p, loss, n_grid=1025)
+        tu, vu = minimize_reduced(S, T, 1.0, p, loss, method="unimodal")
+        assert np.array_equal(tg == 1.0, tu == 1.0) and np.array_equal(tg == 0.0, tu == 0.0)
+        assert np.max(np.abs(tg - tu)) < 1e-5
+        assert np.all(np.abs(vg - vu) <= 1e-12 * np.abs(vg) + 1e-300)
+    with pytest.raises(ValueError, match="method must be"):
+        minimize_reduced(0.5, 1.0, 1.0, 5, loss, method="newton")
