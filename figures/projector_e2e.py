@@ -38,6 +38,9 @@ def _xval_figure(meta: dict, A: dict, out_dir: Path) -> list[Path]:
     ax = axes[0]
     ax.plot(x, A["xval_t_exact"], "k_", ms=22, mew=2, label="population minimiser $t^*$ (exact $C$)")
     ax.plot(x, A["xval_t_first_order"], "_", color="0.6", ms=22, mew=2, label="first-order $\\tilde L$ (Thm. 1)")
+    if "xval_t_ntxent_population" in A and np.isfinite(A["xval_t_ntxent_population"]).any():
+        ax.plot(x + 0.12, A["xval_t_ntxent_population"], "_", color="tab:orange", ms=16, mew=2.5,
+                label="infinite-batch NT-Xent minimiser $t^*_{NTXent}$")
     for k, (name, mk, off) in enumerate((("population", "o", -0.12), ("ntxent", "s", 0.12))):
         t = A[f"xval_t_{name}"]
         err = t.std(axis=1, ddof=1) if t.shape[1] > 1 else None

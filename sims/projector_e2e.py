@@ -142,6 +142,9 @@ def build_parser() -> ArgumentParser:
     g.add_argument("--delta", type=float, default=1.0, help="n/p of the downstream max-margin fit (< delta*(rho))")
     g.add_argument("--downstream-reps", type=int, default=20, help="training sets per downstream error estimate")
     g.add_argument("--agreement-tol", type=float, default=0.05, help="|t_learned - t*| counted as agreement")
+    g.add_argument("--ntxent-nodes", type=int, default=16,
+                   help="Gauss nodes per dimension of the infinite-batch NT-Xent minimiser t*_NTXent "
+                        "(theory.ntxent_population; cost ~ n^5; 0: skip it)")
     g = p.add_argument_group("end-to-end SimCLR (synthetic, digits)")
     g.add_argument("--heads", default=",".join(HEAD_VARIANTS), help=f"subset of {','.join(HEAD_VARIANTS)}")
     g.add_argument("--seeds", type=int, default=3, help="independent replicates (data, map, inits, augmentations) per synthetic run")
@@ -174,7 +177,7 @@ def make_config(args) -> dict[str, Any]:
     apply_quick(  # the --quick sizes, except for flags given explicitly
         args, build_parser(), p=12, sigma2_grid=_first_last, tau_grid=_min_max, xval_seeds=1, xval_steps=60,
         xval_batch=64, downstream_reps=3, seeds=2, digits_seeds=2, epochs=2, digits_epochs=1, n_train=256,
-        n_test=128, batch_size=64, eval_size=64,
+        n_test=128, batch_size=64, eval_size=64, ntxent_nodes=10,
     )
     parts = _names(args.parts)
     bad = [x for x in parts if x not in PARTS]
@@ -210,6 +213,7 @@ def make_config(args) -> dict[str, Any]:
         "delta": check_scalar(args.delta, "--delta", low=0.0, closed="neither"),
         "downstream_reps": check_int(args.downstream_reps, "--downstream-reps", low=1),
         "agreement_tol": check_scalar(args.agreement_tol, "--agreement-tol", low=0.0),
+        "ntxent_nodes": 0 if args.ntxent_nodes == 0 else check_int(args.ntxent_nodes, "--ntxent-nodes", low=4, high=40),
         "heads": heads,
         "seeds": check_int(args.seeds, "--seeds", low=1, high=1000),
         "digits_seeds": check_int(args.digits_seeds, "--digits-seeds", low=1, high=1000),
@@ -300,6 +304,16 @@ def run_xval(cfg: dict, device, show: bool = False) -> tuple[dict, dict]:
     t_exact = np.array([m.expansion_measure for m in pops])
     c_min = np.array([m.loss_value for m in pops])
     t_first = np.asarray(first_order_expansion_measure(s2, taus, rho), dtype=float)
+    # the infinite-batch NT-Xent minimiser on the same family (theory.ntxent_population), where its rule applies
+    from theory.ntxent_population import minimize_population_ntxent, population_ntxent
+
+    t_ntx = np.full(C, np.nan)
+    t_ntx_err = np.full(C, np.nan)
+    nodes = cfg.get("ntxent_nodes", 0)
+    for c, (a, b) in enumerate(grid):
+        if nodes and 1e-3 <= a <= 1e2 and 0.05 <= b <= 1e3 and 1e-3 <= rho <= 1e2:
+            t_ntx[c] = minimize_population_ntxent(a, b, rho, p, n=nodes, n_grid=9, n_iter=14)[0]
+            t_ntx_err[c] = population_ntxent(t_ntx[c], a, b, rho, p, n=nodes).error
     tstar = np.asarray(tau_star(s2, rho), dtype=float)
     seeds = np.random.SeedSequence([cfg["seed"], 1]).generate_state(len(XVAL_LOSSES) + 1)
     arrays: dict[str, np.ndarray] = {}
@@ -340,6 +354,7 @@ def run_xval(cfg: dict, device, show: bool = False) -> tuple[dict, dict]:
     t_grid = ((1 + eta_grid) ** 2) / ((1 + eta_grid) ** 2 + p - 1)
     arrays.update(
         xval_sigma2=s2, xval_tau=taus, xval_tau_star=tstar, xval_t_exact=t_exact, xval_t_first_order=t_first,
+        xval_t_ntxent_population=t_ntx, xval_ntxent_quadrature_error=t_ntx_err,
         xval_min_loss=c_min, xval_err_population=err["population"], xval_err_ntxent=err["ntxent"],
         xval_err_minimiser=err_pop, xval_pred_population=pred["population"], xval_pred_ntxent=pred["ntxent"],
         xval_pred_minimiser=pred_pop, xval_err_identity=np.array([m_id, se_id]),
@@ -357,6 +372,7 @@ def run_xval(cfg: dict, device, show: bool = False) -> tuple[dict, dict]:
         row = {
             "sigma2": a, "tau": b, "tau_star": float(tstar[c]), "regime": "expansion" if b >= tstar[c] else "shrinkage",
             "t_star_exact": float(t_exact[c]), "t_star_first_order": float(t_first[c]),
+            "t_star_ntxent_population": float(t_ntx[c]),
             "minimiser_error": err_pop[c].tolist(), "minimiser_prediction": float(pred_pop[c]),
         }
         for k in XVAL_LOSSES:
@@ -365,6 +381,7 @@ def run_xval(cfg: dict, device, show: bool = False) -> tuple[dict, dict]:
             row[f"t_{k}_mean"] = float(t.mean())
             row[f"abs_diff_{k}"] = float(abs(t.mean() - t_exact[c]))
             row[f"agree_{k}"] = bool(abs(t.mean() - t_exact[c]) <= tol)
+            row[f"abs_diff_{k}_vs_ntxent_population"] = float(abs(t.mean() - t_ntx[c]))
             row[f"excess_loss_{k}"] = arrays[f"xval_excess_{k}"][c].tolist()
             row[f"error_{k}"] = err[k][c, :, 0].tolist()
             row[f"prediction_{k}"] = pred[k][c].tolist()
@@ -373,6 +390,8 @@ def run_xval(cfg: dict, device, show: bool = False) -> tuple[dict, dict]:
         d = np.array([r[f"abs_diff_{k}"] for r in summary["configs"]])
         summary[f"max_abs_diff_{k}"] = float(d.max())
         summary[f"n_agree_{k}"] = int(sum(r[f"agree_{k}"] for r in summary["configs"]))
+        dn = np.array([r[f"abs_diff_{k}_vs_ntxent_population"] for r in summary["configs"]])
+        summary[f"max_abs_diff_{k}_vs_ntxent_population"] = float(np.nanmax(dn)) if np.isfinite(dn).any() else None
         e, pr = err[k][..., 0].ravel(), pred[k].ravel()
         ok = np.isfinite(e) & np.isfinite(pr)
         summary[f"downstream_mean_abs_diff_{k}"] = float(np.mean(np.abs(e[ok] - pr[ok]))) if ok.any() else None
