@@ -127,7 +127,7 @@ def _umask() -> int:
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, durable: bool = True) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``).
 
-    ``durable=True`` also ``fsync``\ s the file before the rename (results);
+    ``durable=True`` also calls ``fsync`` on the file before the rename (results);
     the unit files of :mod:`sims._store` skip it, since a unit torn by a
     crash fails its checksum and is recomputed.
 
