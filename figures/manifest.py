@@ -160,6 +160,24 @@ MANIFEST: tuple[Entry, ...] = (
         },
     ),
     Entry(
+        name="ntxent_phase",
+        paper=GMZ,
+        doc="expansion_shrinkage.md",
+        outputs=(
+            Output(
+                "ntxent_phase",
+                "beyond the poster: the phase diagram of the infinite-batch NT-Xent loss",
+                "expansion measure of the minimiser over (tau, sigma_aug^2) for L~, C and infinite-batch NT-Xent "
+                "side by side, with tau* and tau_C; NT-Xent cells with quadrature error > 1e-3 crossed out",
+            ),
+        ),
+        scales={
+            "quick": ("--quick",),
+            "default": (),
+            "paper": ("--n-sigma2", "16", "--n-tau", "16", "--nodes", "16"),
+        },
+    ),
+    Entry(
         name="phase_train",
         paper=GMZ,
         doc="expansion_shrinkage.md",
