@@ -152,7 +152,8 @@ def _thm1_exact(meta, a):
 
 def _low_tau(meta, a):
     ratios = meta["results"].get("low_temperature_law_ratio") or {}
-    lines = [f"p = {p}: (1 - t*) / law = {_f(r, 5)} at tau = {_f(a['p_tau'][0])}" for p, r in ratios.items()]
+    lines = [f"p = {p}: (1 - t*) / law = {_f(r, 5)} at tau = {_f(a['p_tau'][0])}"
+             for p, r in sorted(ratios.items(), key=lambda kv: int(kv[0]))]
     tau, ps, T = a["p_tau"], a["p_values"], a["p_t_star_exact"]
     j = int(np.argmin(np.abs(np.log(tau / 1e-3))))
     lo, hi = float(T[0, j]), float(T[-1, j])
