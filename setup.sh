@@ -15,8 +15,10 @@ want=$( (cat setup.cfg; echo "$TORCH_SPEC") | sha256sum | cut -c1-16)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
+say() { echo "setup.sh: $*"; }
+[ -x .venv/bin/python ] || { say "creating .venv with $PY"; "$PY" -m venv .venv; }
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+say "installing $TORCH_SPEC (the CPU wheel: about 1 minute; a download from PyPI can take several)"
 if ! command -v nvidia-smi >/dev/null 2>&1; then
     # CPU-only machine: take the CPU wheel (the local build when present,
     # otherwise PyTorch's CPU index) and never the CUDA dependency stack.
@@ -25,6 +27,8 @@ if ! command -v nvidia-smi >/dev/null 2>&1; then
 else
     .venv/bin/python -m pip install -q "$TORCH_SPEC"
 fi
+say "installing the package in editable mode with its test extras and the Dask backend (about 1 minute)"
 # the test extras and the optional dask.distributed backend (tested in CI)
 .venv/bin/python -m pip install -q -e ".[test,distributed]"
 echo "$want" > "$stamp"
+say "done: .venv is ready (a second run does nothing)"

@@ -159,13 +159,15 @@ def _main(argv=None) -> int:
     if args.list:
         _print_list()
         return 0
-    scale = "quick" if args.quick else args.scale
+    if args.scale not in SCALES:
+        raise CLIError(f"--scale must be one of {', '.join(SCALES)}, got {args.scale!r}")
     if args.quick and args.scale not in ("default", "quick"):
         raise CLIError(f"--quick and --scale {args.scale} are exclusive")
-    if scale not in SCALES:
-        raise CLIError(f"--scale must be one of {', '.join(SCALES)}, got {scale!r}")
-    if args.n_jobs is not None and args.n_jobs == 0:
-        raise CLIError("--n-jobs must be a non-zero integer (-1 for all cores), got 0")
+    scale = "quick" if args.quick else args.scale
+    if args.n_jobs is not None:
+        from sims._common import check_n_jobs
+
+        check_n_jobs(args.n_jobs)
     if args.no_run and args.force:
         raise CLIError("--no-run and --force are exclusive")
     from sims._runner import check_backend

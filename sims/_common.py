@@ -380,12 +380,12 @@ def add_backend_arguments(group: argparse._ArgumentGroup) -> None:
 
 
 def check_n_jobs(value: Any, name: str = "--n-jobs") -> int:
-    """Validate a joblib worker count: a non-zero integer (-1 means all cores)."""
+    """Validate a worker count: -1 (all cores) or an integer in [1, 4096]."""
     from theory._validation import check_int
 
-    n = check_int(value, name, low=-64, high=4096)
+    n = check_int(value, name, low=-1, high=4096)
     if n == 0:
-        raise CLIError(f"{name} must be a non-zero integer (-1 for all cores), got 0")
+        raise CLIError(f"{name} must be -1 (all cores) or an integer in [1, 4096], got 0")
     return n
 
 
@@ -487,10 +487,10 @@ class Simulation:
         try:
             with runner:
                 results = runner.map(units, desc=f"{self.name} ({runner.backend})", local=local)
+            return self.combine(config, results)
         except tuple(self.user_errors) as exc:
             prefix = next(v for k, v in self.user_errors.items() if isinstance(exc, k))
             raise CLIError(f"{prefix}: {exc}") from exc
-        return self.combine(config, results)
 
     def main(self, argv: list[str] | None = None) -> int:
         """The command line; see the class docstring."""

@@ -249,7 +249,7 @@ def make_config(args) -> dict:
     c["feature_dim"] = check_int(c["feature_dim"], "--feature-dim", low=1, high=65536)
     c["out_dim"] = check_int(c["out_dim"], "--out-dim", low=1, high=65536)
     c["epochs"] = check_int(c["epochs"], "--epochs", low=1, high=100_000)
-    c["lr"] = check_scalar(c["lr"], "--lr", low=0.0, closed="neither")
+    c["lr"] = check_scalar(c["lr"], "--lr", low=0.0, high=10.0, closed="right")
     c["momentum"] = check_scalar(c["momentum"], "--momentum", low=0.0, high=1.0, closed="left")
     c["weight_decay"] = check_scalar(c["weight_decay"], "--weight-decay", low=0.0)
     c["warmup_epochs"] = check_int(c["warmup_epochs"], "--warmup-epochs", low=0, high=c["epochs"])

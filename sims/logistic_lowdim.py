@@ -52,7 +52,7 @@ def build_parser() -> ArgumentParser:
         ),
     )
     m = ap.add_argument_group("model")
-    m.add_argument("--rho", type=float, default=1.0, help="signal strength ||mu||^2")
+    m.add_argument("--rho", type=float, default=1.0, help="signal strength ||mu||^2, in (0, 100]")
     m.add_argument("--p", type=int, default=5, help="feature dimension (fixed)")
     m.add_argument("--a", type=float, default=1.0, help="constant a in lambda_n = a b_n")
     m.add_argument("--etas", type=float, nargs="+", default=[-0.75, -0.5, -0.25, 0.0, 0.5, 1.0, 2.0, 4.0],
@@ -66,9 +66,9 @@ def build_parser() -> ArgumentParser:
 def make_config(args) -> dict:
     """Validate the parsed flags (all of them, before anything is written)."""
     apply_quick(args, build_parser(), n=[100, 400], reps=6, etas=[-0.5, 0.0, 1.0, 3.0])
-    rho = check_scalar(args.rho, "--rho", low=0.0, closed="neither")
+    rho = check_scalar(args.rho, "--rho", low=0.0, high=100.0, closed="right")
     p = check_int(args.p, "--p", low=1, high=10_000)
-    a = check_scalar(args.a, "--a", low=0.0, closed="neither")
+    a = check_scalar(args.a, "--a", low=0.0, high=1e3, closed="right")
     etas = sorted(check_scalar(v, "--etas", low=-1.0, closed="neither") for v in args.etas)
     ns = sorted(check_int(v, "--n", low=4, high=10**7) for v in args.n)
     reps = check_int(args.reps, "--reps", low=1, high=1_000_000)

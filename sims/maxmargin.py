@@ -41,7 +41,7 @@ def build_parser() -> ArgumentParser:
         ),
     )
     m = ap.add_argument_group("model")
-    m.add_argument("--rho", type=float, nargs="+", default=[1.0], help="signal strengths ||mu||^2")
+    m.add_argument("--rho", type=float, nargs="+", default=[1.0], help="signal strengths ||mu||^2, in (0, 100]")
     m.add_argument("--delta", type=float, nargs="+", default=[0.5, 2.0], help="aspect ratios n/p (< delta*(rho))")
     m.add_argument("--etas", type=float, nargs="+", default=[-0.75, -0.5, -0.25, 0.0, 0.5, 1.0, 2.0, 4.0, 8.0],
                    help="projector parameters eta > -1 of the simulation points")
@@ -62,7 +62,7 @@ def make_config(args) -> dict:
 
     apply_quick(args, build_parser(), p=[40, 80], reps=3, n_theory=60, etas=[-0.5, 0.0, 1.0, 4.0],
                 sep_p=[30], sep_n_delta=5, sep_reps=4)
-    rhos = [check_scalar(v, "--rho", low=0.0, closed="neither") for v in args.rho]
+    rhos = [check_scalar(v, "--rho", low=0.0, high=100.0, closed="right") for v in args.rho]
     deltas = [check_scalar(v, "--delta", low=0.0, closed="neither") for v in args.delta]
     etas = [check_scalar(v, "--etas", low=-1.0, closed="neither") for v in args.etas]
     ps = [check_int(v, "--p", low=1, high=100_000) for v in args.p]

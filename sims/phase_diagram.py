@@ -49,8 +49,8 @@ def build_parser() -> ArgumentParser:
     g.add_argument("--sigma2-min", type=float, default=1e-2, help="smallest sigma_aug^2")
     g.add_argument("--sigma2-max", type=float, default=10.0, help="largest sigma_aug^2")
     g.add_argument("--n-tau", type=int, default=100, help="number of temperatures (log-spaced)")
-    g.add_argument("--tau-min", type=float, default=1e-3, help="smallest temperature")
-    g.add_argument("--tau-max", type=float, default=1e3, help="largest temperature")
+    g.add_argument("--tau-min", type=float, default=1e-3, help="smallest temperature (in [1e-8, 1e8])")
+    g.add_argument("--tau-max", type=float, default=1e3, help="largest temperature (in [1e-8, 1e8])")
     g.add_argument("--n-t-grid", type=int, default=17,
                    help="grid size of the global check of every minimiser (the minimiser itself is a golden-section "
                         "search on [0, 1], exact because the reduced losses are unimodal)")
@@ -85,8 +85,8 @@ def make_config(args) -> dict:
     n_curve_tau = check_int(args.n_curve_tau, "--n-curve-tau", low=2, high=100_000)
     s_lo = check_scalar(args.sigma2_min, "--sigma2-min", low=1e-6, high=1e6)
     s_hi = check_scalar(args.sigma2_max, "--sigma2-max", low=s_lo, high=1e6, closed="right")
-    t_lo = check_scalar(args.tau_min, "--tau-min", low=0.0, closed="neither")
-    t_hi = check_scalar(args.tau_max, "--tau-max", low=t_lo, closed="neither")
+    t_lo = check_scalar(args.tau_min, "--tau-min", low=1e-8, high=1e8)
+    t_hi = check_scalar(args.tau_max, "--tau-max", low=t_lo, high=1e8, closed="right")
     rhos = [check_scalar(r, "--rho", low=1e-6, high=1e6) for r in args.rho]
     curve = [check_scalar(s, "--curve-sigma2", low=0.0, closed="neither") for s in args.curve_sigma2]
     p = check_int(args.p, "--p", low=2, high=10**7)

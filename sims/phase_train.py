@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from sims._common import ArgumentParser, Simulation, Unit, add_run_arguments, apply_quick, check_n_jobs, resolve_device
+from sims._common import ArgumentParser, CLIError, Simulation, Unit, add_run_arguments, apply_quick, check_n_jobs, resolve_device
 from theory._validation import check_int, check_scalar
 
 NAME = "phase_train"
@@ -47,23 +47,42 @@ def build_parser() -> ArgumentParser:
 def make_config(args) -> dict:
     apply_quick(args, build_parser(), steps=60, batch=128, n_seeds=2, p=4,
                 tau=lambda t: t[:1] + t[-1:] if len(t) > 1 else t)
-    sig = [check_scalar(s, "--sigma2", low=0.0, closed="neither") for s in args.sigma2]
-    taus = [check_scalar(t, "--tau", low=0.0, closed="neither") for t in args.tau]
+    sig = [check_scalar(s, "--sigma2", low=1e-3, high=1e2) for s in args.sigma2]
+    taus = [check_scalar(t, "--tau", low=1e-3, high=1e3) for t in args.tau]
     device = resolve_device(args.device)
     check_n_jobs(args.n_jobs)
-    return {
+    config = {
         "sigma2": sig,
         "tau": taus,
-        "rho": check_scalar(args.rho, "--rho", low=0.0, closed="neither"),
-        "p": check_int(args.p, "--p", low=1, high=4096),
-        "steps": check_int(args.steps, "--steps", low=1),
-        "batch": check_int(args.batch, "--batch", low=2),
-        "lr": check_scalar(args.lr, "--lr", low=0.0, closed="neither"),
-        "n_seeds": check_int(args.n_seeds, "--n-seeds", low=1),
+        "rho": check_scalar(args.rho, "--rho", low=1e-3, high=1e2),
+        "p": check_int(args.p, "--p", low=2, high=4096),
+        "steps": check_int(args.steps, "--steps", low=1, high=10**6),
+        "batch": check_int(args.batch, "--batch", low=2, high=65536),
+        "lr": check_scalar(args.lr, "--lr", low=0.0, high=10.0, closed="right"),
+        "n_seeds": check_int(args.n_seeds, "--n-seeds", low=1, high=1000),
         "seed": check_int(args.seed, "--seed", low=0),
         "device": str(device.type),
         "quick": bool(args.quick),
     }
+    _check_memory(config)
+    return config
+
+
+def _check_memory(config: dict) -> None:
+    """Refuse before allocating: the stacked run holds about 4 B x B + 6 B p floats per (grid point, seed)."""
+    import os
+
+    runs = len(config["sigma2"]) * len(config["tau"]) * config["n_seeds"]
+    B, p = config["batch"], config["p"]
+    need = 8.0 * runs * (4.0 * B * B + 6.0 * B * p)
+    try:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return
+    if need > 0.5 * have:
+        raise CLIError(f"--batch {B} x --n-seeds {config['n_seeds']} x {runs // config['n_seeds']} grid points needs "
+                       f"about {need / 2**30:.1f} GiB, more than half of this machine's {have / 2**30:.1f} GiB; "
+                       "lower --batch or --n-seeds")
 
 
 def _train(config: dict, show_progress: bool = False) -> np.ndarray:
@@ -79,7 +98,11 @@ def _train(config: dict, show_progress: bool = False) -> np.ndarray:
     res = train_gmm_projectors(mu, s2, taus, loss="population", steps=config["steps"], batch=config["batch"],
                                lr=config["lr"], seed=np.random.SeedSequence([config["seed"], 7]),
                                device=config["device"], progress=show_progress)
-    return np.asarray(res.expansion_measure).reshape(S, T, K)
+    t = np.asarray(res.expansion_measure, dtype=float).reshape(S, T, K)
+    if not np.all(np.isfinite(t)):
+        raise FloatingPointError(f"{int(np.sum(~np.isfinite(t)))} of {t.size} runs ended with a non-finite "
+                                 f"projector (lr {config['lr']:g} too large?)")
+    return t
 
 
 def units(config: dict) -> list[Unit]:
@@ -128,6 +151,7 @@ SIMULATION = Simulation(
     plot="figures.phase_train", figure_stems=("phase_train",),
     describe=lambda c: f"phase train ({c['device']})",
     local=lambda c: c["device"] != "cpu",
+    user_errors={FloatingPointError: "training diverged"},
 )
 main = SIMULATION.entry()
 

@@ -94,8 +94,11 @@ __all__ = ["NAME", "PARTS", "HEAD_VARIANTS", "DIGITS_SEEDS", "build_parser", "ma
 
 
 def _floats(text: str) -> list[float]:
+    parts = text.split(",")
+    if any(not v.strip() for v in parts):
+        raise CLIError(f"expected a comma-separated list of numbers without empty entries, got {text!r}")
     try:
-        return [float(v) for v in text.split(",") if v.strip()]
+        return [float(v) for v in parts]
     except ValueError as exc:
         raise CLIError(f"expected a comma-separated list of numbers, got {text!r}") from exc
 
@@ -209,7 +212,7 @@ def make_config(args) -> dict[str, Any]:
         "xval_seeds": check_int(args.xval_seeds, "--xval-seeds", low=1),
         "xval_steps": check_int(args.xval_steps, "--xval-steps", low=1),
         "xval_batch": check_int(args.xval_batch, "--xval-batch", low=2),
-        "xval_lr": check_scalar(args.xval_lr, "--xval-lr", low=0.0, closed="neither"),
+        "xval_lr": check_scalar(args.xval_lr, "--xval-lr", low=0.0, high=10.0, closed="right"),
         "delta": check_scalar(args.delta, "--delta", low=0.0, closed="neither"),
         "downstream_reps": check_int(args.downstream_reps, "--downstream-reps", low=1),
         "agreement_tol": check_scalar(args.agreement_tol, "--agreement-tol", low=0.0),
@@ -230,7 +233,7 @@ def make_config(args) -> dict[str, Any]:
         "proj_dim": check_int(args.proj_dim, "--proj-dim", low=1),
         "batch_size": check_int(args.batch_size, "--batch-size", low=2),
         "tau": check_scalar(args.tau, "--tau", low=0.0, closed="neither"),
-        "lr": check_scalar(args.lr, "--lr", low=0.0, closed="neither"),
+        "lr": check_scalar(args.lr, "--lr", low=0.0, high=10.0, closed="right"),
         "weight_decay": check_scalar(args.weight_decay, "--weight-decay", low=0.0),
         "sparse_lambda": check_scalar(args.sparse_lambda, "--sparse-lambda", low=0.0),
         "rank_tol": check_scalar(args.rank_tol, "--rank-tol", low=0.0, high=1.0),
@@ -754,6 +757,7 @@ SIMULATION = Simulation(
     plot="figures.projector_e2e", figure_stems=lambda c: [f"{NAME}_{part}" for part in c["parts"]],
     describe=lambda c: f"projector end-to-end runs ({','.join(c['parts'])})",
     report=_report, local=lambda c: resolve_device(c["device"]).type != "cpu",
+    user_errors={FloatingPointError: "training diverged"},
 )
 main = SIMULATION.entry()
 

@@ -116,7 +116,7 @@ def test_check_out_dir_rejects_a_file(tmp_path):
     f.write_text("x")
     with pytest.raises(CLIError, match="not a directory"):
         check_out_dir(f)
-    with pytest.raises(CLIError, match="--n-jobs must be a non-zero"):
+    with pytest.raises(CLIError, match=r"--n-jobs must be -1 \(all cores\) or an integer in \[1, 4096\]"):
         check_n_jobs(0)
 
 

@@ -13,7 +13,12 @@ from typing import Any
 
 import numpy as np
 
+
+class NonFiniteError(ValueError, FloatingPointError):
+    """Non-finite (NaN or inf) input: a ValueError for callers, a FloatingPointError for training loops."""
+
 __all__ = [
+    "NonFiniteError",
     "check_scalar",
     "check_int",
     "check_array",

@@ -20,6 +20,8 @@ simulation imports it from here.
 
 from __future__ import annotations
 
+import numpy as np
+
 from theory._validation import check_scalar
 
 __all__ = ["nt_xent"]
@@ -46,13 +48,24 @@ def nt_xent(z1, z2, tau: float = 0.5, *, normalize: bool = True):
     import torch
     import torch.nn.functional as F
 
+    from theory._validation import NonFiniteError
+
     tau = check_scalar(tau, "tau", low=0.0, closed="neither")
+    if not isinstance(z1, torch.Tensor) or not isinstance(z2, torch.Tensor):  # array-likes
+        try:
+            z1 = torch.as_tensor(np.asarray(z1, dtype=np.float64)) if not isinstance(z1, torch.Tensor) else z1
+            z2 = torch.as_tensor(np.asarray(z2, dtype=np.float64)) if not isinstance(z2, torch.Tensor) else z2
+        except (TypeError, ValueError):
+            raise ValueError("z1 and z2 must be tensors or arrays of real numbers") from None
+        z2 = z2.to(z1.dtype)
     if z1.ndim != 2 or z1.shape != z2.shape:
         raise ValueError(f"z1 and z2 must be 2-d with equal shapes, got {tuple(z1.shape)} and {tuple(z2.shape)}")
     n = z1.shape[0]
     if n < 2:
         raise ValueError(f"batch size N must be >= 2, got {n}")
     z = torch.cat([z1, z2], dim=0)
+    if z.device.type != "meta" and not bool(torch.isfinite(z.detach()).all()):
+        raise NonFiniteError("z1 and z2 must be finite (no NaN or inf); a training run has probably diverged")
     if normalize:
         z = F.normalize(z, dim=1)
     logits = (z @ z.T) / tau

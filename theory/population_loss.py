@@ -110,10 +110,11 @@ def _check_params(mu, sigma2, tau):
 
 def _check_W(W, p: int) -> np.ndarray:
     W = check_matrix(W, "W", shape=(None, p))
-    fro = float(np.linalg.norm(W))
-    if fro == 0.0:
+    scale = float(np.max(np.abs(W))) if W.size else 0.0
+    if scale == 0.0:
         raise ValueError("W must be non-zero (||W||_F > 0)")
-    return W / fro  # both losses are scale invariant; normalising avoids overflow
+    W = W / scale  # both losses are scale invariant: rescale first, so no norm can overflow or underflow
+    return W / float(np.linalg.norm(W))
 
 
 def _check_loss(loss: str) -> str:

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from theory._validation import check_int, check_scalar
+from theory._validation import NonFiniteError, check_int, check_scalar
 from theory.ntxent import nt_xent
 
 __all__ = [
@@ -312,7 +312,12 @@ def train_simclr(
                     z1, z2 = model(torch.cat([x1, x2], dim=0)).split(batch_size, dim=0)
                 else:
                     z1, z2 = model(x1), model(x2)
-                loss = nt_xent(z1, z2, tau)
+                try:
+                    loss = nt_xent(z1, z2, tau)
+                except NonFiniteError:
+                    raise FloatingPointError(
+                        f"the embeddings became non-finite at epoch {epoch}; lower the learning rate"
+                    ) from None
                 total = loss
                 if penalty is not None:
                     pen = penalty(model.head)

@@ -190,6 +190,8 @@ def min_max_distance_ratio(z, others) -> float:
         raise ValueError(f"others must hold n >= 2 samples, got {others.shape[0]}")
     dist = np.linalg.norm(others - z[None, :], axis=1)
     dmin, dmax = float(dist.min()), float(dist.max())
+    if dmax == 0.0:
+        raise ValueError("z coincides with every point of others: the min-max distance ratio is undefined (0/0)")
     if dmin == 0.0:
         return float("inf")
     return (dmax - dmin) / dmin
