@@ -53,19 +53,22 @@ def _attention_figure(meta, arrays, stem):
     layers = grid_layers(A.shape[0])
     fig, axes = plt.subplots(1, len(layers), figsize=(2.6 * len(layers), 2.9), squeeze=False)
     edges = np.flatnonzero(np.diff(y)) + 0.5
-    for ax, layer in zip(axes[0], layers):
-        M = A[layer - 1, 0]
-        im = ax.imshow(M, cmap="viridis", vmin=0.0, vmax=float(np.quantile(M, 0.995)), interpolation="nearest")
+    # the mean over the attention heads (still row-stochastic), on one colour scale shared by every panel
+    maps = [A[layer - 1].mean(axis=0) for layer in layers]
+    vmax = float(np.quantile(np.stack(maps), 0.995))
+    n_heads = A.shape[1]
+    for ax, layer, M in zip(axes[0], layers, maps):
+        im = ax.imshow(M, cmap="viridis", vmin=0.0, vmax=vmax, interpolation="nearest")
         for e in edges:
             ax.axhline(e, color="w", lw=0.4, alpha=0.6)
             ax.axvline(e, color="w", lw=0.4, alpha=0.6)
-        ax.set_title(f"layer {layer}, head 1")
+        ax.set_title(f"layer {layer}" + (f", mean of {n_heads} heads" if n_heads > 1 else ""))
         ax.set_xlabel("key (sorted by class)")
         ax.grid(False)
         ax.set_xticks([])
         ax.set_yticks([])
     axes[0, 0].set_ylabel("query (sorted by class)")
-    fig.colorbar(im, ax=axes.ravel().tolist(), fraction=0.02, pad=0.02, label="attention (colour scale of the last panel)")
+    fig.colorbar(im, ax=axes.ravel().tolist(), fraction=0.02, pad=0.02, label="attention weight (one scale for all panels)")
     fig.suptitle("Deep Fusion attention maps, held-out batch (seed %d)\n" % meta["config"]["seed"] + _title(meta["config"]),
                  fontsize=8)
     return save_figure(fig, stem)

@@ -291,8 +291,8 @@ MANIFEST: tuple[Entry, ...] = (
             Output(
                 "deep_fusion_toy_attention",
                 "LPA Table 1 (attention maps across layers)",
-                "first-head attention maps of the trained transformer head at up to five layers, held-out "
-                "batch sorted by class",
+                "attention maps (mean over the heads, one colour scale for all panels) of the trained "
+                "transformer head at up to five layers, held-out batch sorted by class",
             ),
             Output(
                 "deep_fusion_toy_depth",
