@@ -54,7 +54,7 @@ def plot(results_dir, out_dir=None) -> list[Path]:
         fig.colorbar(mesh, ax=axes[i, :].tolist(), label=r"expansion measure $\tilde t(W^*)$ of the minimiser")
     paths = save_figure(fig, out_dir / "phase_diagram")
 
-    fig, axes = plt.subplots(1, n_rho, figsize=(6.0 * n_rho, 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, n_rho, figsize=(7.6 * n_rho, 4.2), squeeze=False, layout="constrained")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     from theory.phase import tau_star
 
@@ -73,7 +73,8 @@ def plot(results_dir, out_dir=None) -> list[Path]:
         ax.set_xlabel(r"temperature $\tau$  (dotted: $\tau^*$)")
         ax.set_ylabel(r"expansion measure $\tilde t(W^*)$")
         ax.set_title(f"expansion measure of the minimiser,  $\\rho = {rho:g}$,  $p = {cfg['p']}$")
-        ax.legend(ncol=2, loc="center left")
+        if i == n_rho - 1:  # one key, outside the axes, so it covers no curve
+            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     paths += save_figure(fig, out_dir / "phase_diagram_fig3")
     paths += _plot_p(meta, a, out_dir)
     paths += _plot_ratio(a, out_dir)
@@ -89,7 +90,7 @@ def _plot_p(meta, a, out_dir: Path) -> list[Path]:
     from theory.exact_boundary import tau_c
     from theory.phase import tau_star
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12.5, 4.6))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12.5, 5.4), layout="constrained")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, q in enumerate(a["curve_p"]):
         c = colors[k % len(colors)]
@@ -106,7 +107,7 @@ def _plot_p(meta, a, out_dir: Path) -> list[Path]:
     ax.set_xlabel(r"temperature $\tau$")
     ax.set_ylabel(r"expansion measure $\tilde t(W^*)$")
     ax.set_title(f"exact minimiser against $\\tau$ and $p$,  $\\sigma_{{aug}}^2 = {s:g}$,  $\\rho = {rho:g}$")
-    ax.legend(loc="center left", fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize="small")  # below: covers no curve
     mesh = bx.pcolormesh(tau, ps, T, shading="nearest", vmin=0.0, vmax=1.0)
     bx.axvline(tau_c(s, rho), color="r", lw=1.2, label=r"$\tau_C$")
     bx.axvline(tau_star(s, rho), color="w", ls="--", lw=1.2, label=r"$\tau^*$")
