@@ -162,3 +162,26 @@ def test_tau_c_is_the_root_of_the_slope_of_C_on_explicit_projectors():
         root = np.exp(brentq(lambda lt: slope_at_rank_one(population_loss, s, np.exp(lt), 1.0, 20),
                              np.log(tc) - 1, np.log(tc) + 1, xtol=1e-12))
         assert root == pytest.approx(tc, rel=1e-5)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (rank_one_slope, dict(sigma2=0.5, tau=1.0, rho=1.0)),
+    (tau_c, dict(sigma2=0.5, rho=1.0)),
+    (low_temperature_deficit, dict(tau=1e-3, sigma2=0.5, rho=1.0, p=2)),
+])
+def test_every_parameter_is_named_and_scalars_give_floats(fn, args):
+    value = fn(**args)
+    assert type(value) is float and np.isfinite(value)
+    assert np.asarray(fn(**{k: (np.array([v, v]) if k != "p" else v) for k, v in args.items()})).shape == (2,)
+    for name in args:
+        if name == "p":
+            continue
+        with pytest.raises(ValueError, match=rf"^{name} must be in \["):
+            fn(**(args | {name: -1.0}))
+        with pytest.raises(ValueError, match=rf"^{name} must be a real number"):
+            fn(**(args | {name: "x"}))
+
+
+def test_low_temperature_law_is_linear_in_p_minus_one():
+    d = [low_temperature_deficit(1e-4, 0.5, 1.0, p) for p in (2, 3, 11)]
+    assert d[1] == pytest.approx(2 * d[0], rel=1e-14) and d[2] == pytest.approx(10 * d[0], rel=1e-14)

@@ -25,6 +25,7 @@ __all__ = [
     "check_vector",
     "check_matrix",
     "check_random_state",
+    "as_real_array",
 ]
 
 
@@ -138,6 +139,14 @@ def check_vector(value: Any, name: str, *, size: int | None = None, nonzero: boo
 def check_matrix(value: Any, name: str, *, shape: tuple[int | None, int | None] | None = None) -> np.ndarray:
     """Validate a finite 2-d float matrix, optionally of a given shape."""
     return check_array(value, name, ndim=2, shape=shape)
+
+
+def as_real_array(value: Any, name: str) -> np.ndarray:
+    """``value`` as a float64 array, or a ValueError naming the parameter (e.g. for strings)."""
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number or an array of real numbers, got {value!r}") from None
 
 
 def check_random_state(seed: Any) -> np.random.Generator:

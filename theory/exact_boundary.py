@@ -45,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from theory._validation import check_int
+from theory._validation import as_real_array, check_int
 
 __all__ = ["SIGMA2_RANGE", "RHO_RANGE", "TAU_RANGE", "rank_one_slope", "tau_c", "low_temperature_deficit"]
 
@@ -57,10 +57,7 @@ TAU_RANGE = (1e-12, 1e12)
 
 
 def _array_in(value, name: str, low: float, high: float) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number or an array of real numbers, got {value!r}") from None
+    arr = as_real_array(value, name)
     if not np.all(np.isfinite(arr)) or np.any(arr < low) or np.any(arr > high):
         raise ValueError(f"{name} must be in [{low:g}, {high:g}] (the documented accuracy range)")
     return arr

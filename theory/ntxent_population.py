@@ -45,6 +45,7 @@ from scipy.special import logsumexp, roots_hermitenorm
 from scipy.special import ndtr as _ndtr
 
 from theory._validation import check_int, check_scalar
+from theory.population_loss import golden_section
 
 __all__ = ["NTXentValue", "population_ntxent", "minimize_population_ntxent", "cosine_terms"]
 
@@ -176,9 +177,6 @@ def population_ntxent(t: float, sigma2: float, tau: float, rho: float, p: int, *
     return NTXentValue(float(value), float(pos), float(neg), float(abs(value - (-pos2 / tau + neg2))))
 
 
-_GOLD = (math.sqrt(5.0) - 1.0) / 2.0
-
-
 def minimize_population_ntxent(sigma2: float, tau: float, rho: float, p: int, *, n: int = 12, n_grid: int = 17,
                                n_iter: int = 40) -> tuple[float, float]:
     """``(t*, L_inf(t*))``: a grid of ``n_grid`` values of ``t`` locates the best basin, golden section refines it.
@@ -198,19 +196,9 @@ def minimize_population_ntxent(sigma2: float, tau: float, rho: float, p: int, *,
     grid = np.linspace(0.0, 1.0, n_grid)
     vals = np.array([f(x) for x in grid])
     i = int(np.argmin(vals))
-    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, n_grid - 1)]
-    x1, x2 = hi - _GOLD * (hi - lo), lo + _GOLD * (hi - lo)
-    f1, f2 = f(x1), f(x2)
-    for _ in range(n_iter):
-        if f1 <= f2:
-            hi, x2, f2 = x2, x1, f1
-            x1 = hi - _GOLD * (hi - lo)
-            f1 = f(x1)
-        else:
-            lo, x1, f1 = x1, x2, f2
-            x2 = lo + _GOLD * (hi - lo)
-            f2 = f(x2)
-    t_mid = 0.5 * (lo + hi)
+    lo, hi = golden_section(lambda x: np.array([f(float(v)) for v in np.atleast_1d(x)]),
+                            np.array([grid[max(i - 1, 0)]]), np.array([grid[min(i + 1, n_grid - 1)]]), n_iter)
+    t_mid = float(0.5 * (lo[0] + hi[0]))
     cands = [(f(t_mid), t_mid), (vals[0] - 1e-12 * abs(vals[0]), 0.0), (vals[-1] - 1e-12 * abs(vals[-1]), 1.0)]
     best = min(cands)
     return float(best[1]), float(f(best[1]))

@@ -8,17 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._validation import check_matrix, check_scalar, check_vector
+from theory._validation import as_real_array, check_matrix, check_scalar, check_vector
 
 __all__ = ["tau_star", "regime", "expansion_measure", "w_eta", "eta_from_expansion_measure"]
 
 
-def _real_array(value, name: str) -> np.ndarray:
-    """``value`` as a float64 array, or a ValueError naming the parameter (e.g. for strings)."""
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number or an array of real numbers, got {value!r}") from None
 
 
 def tau_star(sigma2, rho):
@@ -42,8 +36,8 @@ def tau_star(sigma2, rho):
     float or ndarray
         ``tau*``, broadcast over the inputs.
     """
-    s = _real_array(sigma2, "sigma2")
-    r = _real_array(rho, "rho")
+    s = as_real_array(sigma2, "sigma2")
+    r = as_real_array(rho, "rho")
     if not np.all(np.isfinite(s)) or np.any(s <= 0):
         raise ValueError("sigma2 must be finite and in (0, inf)")
     if not np.all(np.isfinite(r)) or np.any(r <= 0):
@@ -106,7 +100,7 @@ def eta_from_expansion_measure(t, p: int):
     from theory._validation import check_int
 
     p = check_int(p, "p", low=2)
-    t_arr = _real_array(t, "t")
+    t_arr = as_real_array(t, "t")
     if not np.all(np.isfinite(t_arr)) or np.any(t_arr < 0) or np.any(t_arr > 1):
         raise ValueError("t must be in [0, 1]")
     out = np.where(t_arr >= 1.0, np.inf, np.sqrt(t_arr * (p - 1) / np.maximum(1.0 - t_arr, 1e-300)) - 1.0)

@@ -307,6 +307,27 @@ def first_order_expansion_measure(sigma2, tau, rho):
 _GOLD = (math.sqrt(5.0) - 1.0) / 2.0
 
 
+def golden_section(f, lo, hi, n_iter: int):
+    """Vectorised golden-section search: ``n_iter`` shrinkings of the brackets ``[lo, hi]`` of ``f``'s minimum.
+
+    ``f`` maps an array of points (shaped like ``lo``) to their values; returns the final ``(lo, hi)``.
+    Shared by :func:`minimize_reduced` and :func:`theory.ntxent_population.minimize_population_ntxent`.
+    """
+    lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+    x1 = hi - _GOLD * (hi - lo)
+    x2 = lo + _GOLD * (hi - lo)
+    f1, f2 = f(x1), f(x2)
+    for _ in range(n_iter):
+        left = f1 <= f2  # the minimum lies in [lo, x2]
+        hi = np.where(left, x2, hi)
+        lo = np.where(left, lo, x1)
+        xn = np.where(left, hi - _GOLD * (hi - lo), lo + _GOLD * (hi - lo))
+        fn = f(xn)
+        x1, x2 = np.where(left, xn, x2), np.where(left, x1, xn)
+        f1, f2 = np.where(left, fn, f2), np.where(left, f1, fn)
+    return lo, hi
+
+
 def minimize_reduced(sigma2, tau, rho, p: int, loss: str = "exact", *, n_grid: int = 513, n_iter: int = 60,
                      method: str = "grid"):
     """Global minimiser of :func:`reduced_loss` over ``t`` in [0, 1], vectorised.
@@ -373,17 +394,7 @@ def minimize_reduced(sigma2, tau, rho, p: int, loss: str = "exact", *, n_grid: i
         hi = grid[np.minimum(i + 1, n_grid - 1)]
     else:
         lo, hi = np.zeros_like(s), np.ones_like(s)
-    x1 = hi - _GOLD * (hi - lo)
-    x2 = lo + _GOLD * (hi - lo)
-    f1, f2 = f(x1), f(x2)
-    for _ in range(n_iter):
-        left = f1 <= f2  # the minimum lies in [lo, x2]
-        hi = np.where(left, x2, hi)
-        lo = np.where(left, lo, x1)
-        xn = np.where(left, hi - _GOLD * (hi - lo), lo + _GOLD * (hi - lo))
-        fn = f(xn)
-        x1, x2 = np.where(left, xn, x2), np.where(left, x1, xn)
-        f1, f2 = np.where(left, fn, f2), np.where(left, f1, fn)
+    lo, hi = golden_section(f, lo, hi, n_iter)
     cand = np.stack([0.5 * (lo + hi), np.zeros_like(s), np.ones_like(s)])
     cval = f(cand)
     # An end point within 1e-13 |value| (a few hundred ulps, the rounding
