@@ -61,7 +61,7 @@ def build_parser() -> ArgumentParser:
                     help="never run a simulation: missing or stale results are an error (exit 2)")
     ap.add_argument("--force", action="store_true",
                     help="rerun every selected simulation, even when its result is fresh or corrupt")
-    ap.add_argument("--n-jobs", type=int, default=None, help="joblib workers passed to the simulations that sweep")
+    ap.add_argument("--n-jobs", type=int, default=None, help="workers passed to the simulations that sweep (default: each simulation's own default)")
     ap.add_argument("--backend", default="loky", help="backend of the simulations that run: loky | threading | dask")
     ap.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
                     help="a running dask.distributed scheduler for the simulations (needs --backend dask)")
@@ -230,7 +230,7 @@ def _entry_point(argv=None) -> int:
         return 1
 
 
-main = cli_entry(_entry_point, "figures")
+main = cli_entry(_entry_point, "python -m figures")
 
 if __name__ == "__main__":
     raise SystemExit(main())

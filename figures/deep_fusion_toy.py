@@ -23,7 +23,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from figures._style import save_figure, use_style
+from figures._style import figure_key, save_figure, use_style
 from sims._common import load_results
 
 NAME = "deep_fusion_toy"
@@ -40,7 +40,7 @@ def _mean_sd(a: np.ndarray, axis=0):
 def _title(cfg: dict) -> str:
     return (
         f"{cfg['dataset']}: {cfg['layers']}-layer, {cfg['n_heads']}-head transformer head (width {cfg['width']}, "
-        f"{cfg['norm']}-LN), N={cfg['batch_size']}, {cfg['epochs']} epochs, {cfg['optimizer']} lr={cfg['lr']:g}, "
+        f"{cfg['norm']}-LN),\nN={cfg['batch_size']}, {cfg['epochs']} epochs, {cfg['optimizer']} lr={cfg['lr']:g}, "
         f"tau={cfg['tau']:g}, {cfg['seeds']} seed(s)"
     )
 
@@ -51,7 +51,8 @@ def _attention_figure(meta, arrays, stem):
     A = arrays["attention_maps"]  # (layers, heads, L, L)
     y = arrays["attention_labels"]
     layers = grid_layers(A.shape[0])
-    fig, axes = plt.subplots(1, len(layers), figsize=(2.6 * len(layers), 2.9), squeeze=False)
+    fig, axes = plt.subplots(1, len(layers), figsize=(1.8 * len(layers) + 1.0, 3.2), squeeze=False,
+                             layout="constrained")
     edges = np.flatnonzero(np.diff(y)) + 0.5
     # the mean over the attention heads (still row-stochastic), on one colour scale shared by every panel
     maps = [A[layer - 1].mean(axis=0) for layer in layers]
@@ -62,15 +63,14 @@ def _attention_figure(meta, arrays, stem):
         for e in edges:
             ax.axhline(e, color="w", lw=0.4, alpha=0.6)
             ax.axvline(e, color="w", lw=0.4, alpha=0.6)
-        ax.set_title(f"layer {layer}" + (f", mean of {n_heads} heads" if n_heads > 1 else ""))
+        ax.set_title(f"layer {layer}" + (f"\nmean of {n_heads} heads" if n_heads > 1 else ""))
         ax.set_xlabel("key (sorted by class)")
         ax.grid(False)
         ax.set_xticks([])
         ax.set_yticks([])
     axes[0, 0].set_ylabel("query (sorted by class)")
-    fig.colorbar(im, ax=axes.ravel().tolist(), fraction=0.02, pad=0.02, label="attention weight (one scale for all panels)")
-    fig.suptitle("Deep Fusion attention maps, held-out batch (seed %d)\n" % meta["config"]["seed"] + _title(meta["config"]),
-                 fontsize=8)
+    fig.colorbar(im, ax=axes.ravel().tolist(), fraction=0.03, pad=0.02, label="attention weight\n(one scale, all panels)")
+    fig.suptitle("Deep Fusion attention maps, held-out batch (seed %d); " % meta["config"]["seed"] + _title(meta["config"]))
     return save_figure(fig, stem)
 
 
@@ -78,7 +78,7 @@ def _depth_figure(meta, arrays, stem):
     mass = arrays["layer_mass"].mean(axis=2)  # (seeds, layers)
     chance = float(arrays["layer_chance"].mean())
     depth = np.arange(1, mass.shape[1] + 1)
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 4.0), layout="constrained")
     m, s = _mean_sd(mass)
     axes[0].errorbar(depth, m, yerr=s, fmt="o", label="transformer head (mean ± sd over seeds)")
     axes[0].axhline(chance, color="k", ls="--", label=f"chance (class-blind attention) = {chance:.3f}")
@@ -90,42 +90,44 @@ def _depth_figure(meta, arrays, stem):
     axes[1].set_ylabel("log sharpness  log S(A) (Def. 2)")
     m, s = _mean_sd(np.nanmean(arrays["layer_block_diag"], axis=2))
     axes[2].errorbar(depth, m, yerr=s, fmt="o")
-    axes[2].axhline(0.0, color="k", ls="--", label="class-blind attention")
+    axes[2].axhline(0.0, color="k", ls=":", label="block-diagonality 0 (class-blind attention)")
+    axes[1].lines[-1].set_linestyle("-.")
+    axes[1].lines[-1].set_label("log S(A) = 0")
     axes[2].set_ylabel("block-diagonality (correlation)")
     for ax in axes:
         ax.set_xlabel("layer")
         ax.set_xticks(depth)
-        ax.legend(loc="best")
-    fig.suptitle("Deep Fusion: class structure of the attention against depth\n" + _title(meta["config"]), fontsize=8)
+    figure_key(fig, axes, ncol=2)
+    fig.suptitle("Deep Fusion: class structure of the attention against depth\n" + _title(meta["config"]))
     return save_figure(fig, stem)
 
 
 def _comparison_figure(meta, arrays, stem):
     heads = meta["config"]["heads"]
-    fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
+    fig, axes = plt.subplots(2, 2, figsize=(9.5, 7.4), layout="constrained")
+    axes = axes.ravel()
     colours = {h: f"C{i}" for i, h in enumerate(heads)}
     for h in heads:
         col = colours[h]
         m, s = _mean_sd(arrays[f"{h}_loss"])
         ep = np.arange(1, m.size + 1)
-        axes[0].plot(ep, m, color=col, label=h)
+        axes[0].plot(ep, m, color=col, label=f"{h} (lines and points: mean; band and bars: $\\pm$ sd)")
         axes[0].fill_between(ep, m - s, m + s, color=col, alpha=0.2)
         me = arrays[f"{h}_metric_epochs"][0]
         m, s = _mean_sd(arrays[f"{h}_metric_knn_backbone"])
-        axes[1].errorbar(me, m, yerr=s, fmt="o-", color=col, label=h)
+        axes[1].errorbar(me, m, yerr=s, fmt="o-", color=col)
         if f"{h}_metric_mass_last" in arrays:
             m, s = _mean_sd(arrays[f"{h}_metric_mass_last"])
             axes[2].errorbar(me, m, yerr=s, fmt="o-", color=col, label=f"{h}, last layer")
             m, s = _mean_sd(arrays[f"{h}_metric_mass_first"])
             axes[2].errorbar(me, m, yerr=s, fmt="s--", color=col, alpha=0.6, label=f"{h}, first layer")
     if "layer_chance" in arrays:
-        axes[2].axhline(float(arrays["layer_chance"].mean()), color="k", ls="--", label="chance")
+        axes[2].axhline(float(arrays["layer_chance"].mean()), color="k", ls="--", label="chance (class-blind attention)")
     axes[0].set_ylabel("NT-Xent loss (eq. 1)")
     axes[1].set_ylabel("1-NN accuracy, backbone (test)")
     axes[2].set_ylabel("in-class attention mass")
     for ax in axes[:3]:
         ax.set_xlabel("epoch")
-        ax.legend(loc="best")
     keys = [("unsup_backbone", "unsup. backbone"), ("sup_backbone", "sup. backbone"),
             ("unsup_head", "unsup. head"), ("sup_head", "sup. head")]
     width = 0.8 / len(heads)
@@ -134,11 +136,12 @@ def _comparison_figure(meta, arrays, stem):
         vals = [_mean_sd(arrays[f"{h}_{k}"]) for k, _ in keys]
         n_params = meta["results"]["heads"][h]["n_params"]
         axes[3].errorbar(x + (i - (len(heads) - 1) / 2) * width, [v[0] for v in vals], yerr=[v[1] for v in vals],
-                         fmt="o", color=colours[h], label=f"{h} ({n_params:,} params)")
-    axes[3].set_xticks(x, [lab for _, lab in keys], rotation=20)
+                         fmt="o", color=colours[h], label=f"{h} head: {n_params:,} parameters")
+    axes[3].set_xticks(x, [lab.replace(" ", "\n") for _, lab in keys])
+    axes[3].set_xlabel("features probed (protocol)")
     axes[3].set_ylabel("test accuracy")
-    axes[3].legend(loc="best")
-    fig.suptitle("FFN vs transformer projection head (paper's protocol)\n" + _title(meta["config"]), fontsize=8)
+    figure_key(fig, axes, ncol=2)
+    fig.suptitle("FFN vs transformer projection head (paper's protocol)\n" + _title(meta["config"]))
     return save_figure(fig, stem)
 
 

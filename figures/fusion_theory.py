@@ -1,10 +1,10 @@
 """Figures of ``sims.fusion_theory`` (reads only the saved results).
 
-* ``fusion_theory_sharpness``: log sharpness (Definition 2) of the attention
-  matrix against the layer, one colour per noise level (points: mean over
-  draws with standard errors); dashed lines: Theorem 2's claim (layer-0
-  value plus the claimed log gain per layer); solid lines: the corrected
-  provable lower bound on the score sharpness.
+* ``fusion_theory_sharpness``: three panels, one colour per noise level
+  (points: mean +- s.e. over draws): the log sharpness (Definition 2) of the
+  attention matrix against the layer; its gain per layer against Theorem 2's
+  claimed gain per layer (dashed horizontal lines); the proof's score gap
+  with the corrected provable lower bound (triangles, drawn where finite).
 * ``fusion_theory_attention``: attention matrices of one draw, samples
   sorted by cluster, one row per noise level, one column per layer.
 * ``fusion_theory_integrity``: Algorithm 1 against the certified convex
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from figures._style import plt, save_figure, use_style
+from figures._style import figure_key, plt, save_figure, use_style
 from sims._common import load_results
 
 __all__ = ["plot"]
@@ -37,36 +37,52 @@ def plot(results_dir, out_dir=None) -> list[Path]:
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     paths: list[Path] = []
 
-    # 1. sharpness against layer
-    fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.3))
+    # 1. sharpness against layer, its per-layer gain against Theorem 2's claimed gain, the score gap and its bound
+    def mean_se(vals):
+        ok = np.isfinite(vals)
+        cnt = ok.sum(axis=0)
+        mean = np.where(cnt > 0, np.sum(np.where(ok, vals, 0.0), axis=0) / np.maximum(cnt, 1), np.nan)
+        dev = np.where(ok, vals - mean, 0.0)
+        se = np.where(cnt > 1, np.sqrt(np.sum(dev ** 2, axis=0) / np.maximum(cnt - 1, 1) / np.maximum(cnt, 1)), 0.0)
+        return mean, se
+
+    fig, axes = plt.subplots(1, 3, figsize=(10.5, 4.2), layout="constrained")
+    gain_layers = layers[1:] - 0.5  # the gain from layer l-1 to l sits between them
     for ei, e in enumerate(eps):
         c = colors[ei % len(colors)]
-        for ax, key in ((axes[0], "log_sharpness"), (axes[1], "score_gap")):
-            vals = a[key][ei]
-            ok = np.isfinite(vals)
-            mean = np.array([vals[ok[:, j], j].mean() if ok[:, j].any() else np.nan for j in range(L)])
-            se = np.array([vals[ok[:, j], j].std(ddof=1) / np.sqrt(ok[:, j].sum()) if ok[:, j].sum() > 1 else 0.0 for j in range(L)])
-            ax.errorbar(layers, mean, yerr=se, fmt="o", color=c, label=f"measured, $\\varepsilon={e:g}$")
-        claim = a["log_sharpness"][ei, :, :1].mean() + layers * np.nanmean(a["claimed_rate"][ei])
-        axes[0].plot(layers, claim, "--", color=c, lw=1.2)
+        off = (ei - (len(eps) - 1) / 2) * 0.06
+        m, se = mean_se(a["log_sharpness"][ei])
+        axes[0].errorbar(layers + off, m, yerr=se, fmt="o", color=c, label=f"$\\varepsilon={e:g}$")
+        m, se = mean_se(np.diff(a["log_sharpness"][ei], axis=1))
+        axes[1].errorbar(gain_layers + off, m, yerr=se, fmt="o", color=c)
+        axes[1].axhline(np.nanmean(a["claimed_rate"][ei]), color=c, ls="--", lw=1.2)
+        m, se = mean_se(a["score_gap"][ei])
+        axes[2].errorbar(layers + off, m, yerr=se, fmt="o", color=c)
         b = a["corrected_bound"][ei]
         bmean = np.where(np.all(np.isfinite(b), axis=0), np.mean(np.where(np.isfinite(b), b, 0.0), axis=0), np.nan)
-        axes[1].plot(layers, bmean, "-", color=c, lw=1.2)
-    axes[0].set_title("Def. 2 sharpness of softmax attention (dashed: Theorem 2 claim)")
+        axes[2].plot(layers + off, bmean, "-", marker="v", ms=5, color=c, lw=1.2)
+    axes[0].errorbar([], [], yerr=[], fmt="o", color="0.3", label="measured (mean $\\pm$ s.e. over draws)")
+    axes[1].plot([], [], "--", color="0.3", label="Theorem 2's claimed gain per layer")
+    axes[2].plot([], [], "-", marker="v", color="0.3",
+                 label="corrected lower bound (mean; not drawn where $-\\infty$, i.e. vacuous)")
+    axes[0].set_title("Def. 2 sharpness of the attention")
     axes[0].set_ylabel(r"$\log \mathcal{S}(A^\ell)$")
-    axes[1].set_title(r"proof's $\log D(e^{S^\ell})$ (solid: corrected lower bound)")
-    axes[1].set_ylabel(r"$\min_{within} S_{ij} - \max_{across} S_{pq}$")
+    axes[0].set_xlabel(r"layer $\ell$")
+    axes[1].set_title("gain per layer: measured vs claimed")
+    axes[1].set_ylabel(r"$\log \mathcal{S}(A^{\ell}) - \log \mathcal{S}(A^{\ell-1})$")
+    axes[1].set_xlabel(r"from layer $\ell - 1$ to $\ell$")
+    axes[1].set_xticks(gain_layers, [f"{int(l) - 1}$\\to${int(l)}" for l in layers[1:]])
+    axes[2].set_title(r"score gap $\log D(e^{S^\ell})$ of the proof")
+    axes[2].set_ylabel(r"$\min_{within} S_{ij} - \max_{across} S_{pq}$")
+    axes[2].set_xlabel(r"layer $\ell$")
     for ax in axes:
-        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-        ax.set_xlabel(r"layer $\ell$")
+        if ax is not axes[1]:
+            ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.axhline(0.0, color="0.6", lw=0.8)
-    axes[0].legend(fontsize=8)
-    lo = np.nanmin(a["log_sharpness"][np.isfinite(a["log_sharpness"])]) if np.isfinite(a["log_sharpness"]).any() else -1
-    hi = np.nanmax(a["log_sharpness"][np.isfinite(a["log_sharpness"])]) if np.isfinite(a["log_sharpness"]).any() else 1
-    axes[0].set_ylim(lo - 2.0, hi + 4.0)
+    figure_key(fig, axes, ncol=3)
     fig.suptitle(
         f"n={cfg['n']}, m={cfg['m']}, K={cfg['K']}, r={cfg['r']}, cone {cfg['cone_angle']:.2f} rad, "
-        f"scale={cfg['scale']:g}, {cfg['reps']} draws"
+        f"scale={cfg['scale']:g}, {cfg['reps']} draws; colour = noise level $\\varepsilon$"
     )
     paths += save_figure(fig, out_dir / "fusion_theory_sharpness")
 

@@ -17,13 +17,18 @@ from pathlib import Path
 
 import numpy as np
 
-from figures._style import plt, save_figure, use_style
+from figures._style import figure_key, plt, save_figure, use_style
 from sims._common import load_results
 
 __all__ = ["plot"]
 
 _REG_TITLE = {"const": r"$\lambda_n = a$", "quarter": r"$\lambda_n = a\,n^{1/4}$", "sqrt": r"$\lambda_n = a\sqrt{n}$"}
 _LAB_TITLE = {"balanced": "exactly balanced labels", "iid": "i.i.d. labels"}
+
+
+def _grid(rows: int, cols: int):
+    """One row per regularisation regime, one column per label design; key below."""
+    return plt.subplots(rows, cols, figsize=(4.5 * cols + 0.5, 3.0 * rows + 1.0), squeeze=False, layout="constrained")
 
 
 def plot(results_dir, out_dir=None) -> list[Path]:
@@ -41,11 +46,10 @@ def plot(results_dir, out_dir=None) -> list[Path]:
         mean = np.nanmean(err, axis=3)
         sd = np.nanstd(err, axis=3, ddof=1) if err.shape[3] > 1 else np.zeros_like(mean)
     x = np.log1p(etas)
-    fig, axes = plt.subplots(len(LABELS), len(REGIMES), figsize=(5.0 * len(REGIMES), 3.9 * len(LABELS)),
-                             squeeze=False)
+    fig, axes = _grid(len(REGIMES), len(LABELS))
     for l, lab in enumerate(LABELS):
         for g, reg in enumerate(REGIMES):
-            ax = axes[l, g]
+            ax = axes[g, l]
             width = 0.025 * (x.max() - x.min() + 1e-9)
             for j, n in enumerate(ns):
                 off = (j - (ns.size - 1) / 2) * width
@@ -57,19 +61,16 @@ def plot(results_dir, out_dir=None) -> list[Path]:
                         label=r"limit of mean error ($n\to\infty$)")
             ax.set_xlabel(r"$\log(1+\eta)$")
             ax.set_ylabel(r"test error $\mathrm{Err}(\hat\gamma,\hat\beta;\eta)$")
-            ax.set_title(f"{_REG_TITLE[reg]}, {_LAB_TITLE[lab]}", fontsize=10)
-            if (l, g) in ((0, 0), (len(LABELS) - 1, len(REGIMES) - 1)):
-                ax.legend(fontsize=7)
+            ax.set_title(f"{_REG_TITLE[reg]}, {_LAB_TITLE[lab]}")
+    figure_key(fig, axes, ncol=3)
     fig.suptitle(f"logistic regression, $p={cfg['p']}$, $\\rho={cfg['rho']:g}$, $a={cfg['a']:g}$, "
                  f"{cfg['reps']} reps (mean $\\pm$ sd)")
-    fig.subplots_adjust(hspace=0.38, wspace=0.28)
     paths = save_figure(fig, out_dir / "logistic_lowdim_error")
 
-    fig, axes = plt.subplots(len(LABELS), len(REGIMES), figsize=(5.0 * len(REGIMES), 3.9 * len(LABELS)),
-                             squeeze=False)
+    fig, axes = _grid(len(REGIMES), len(LABELS))
     for l, lab in enumerate(LABELS):
         for g, reg in enumerate(REGIMES):
-            ax = axes[l, g]
+            ax = axes[g, l]
             for k, eta in enumerate(etas):
                 y = mean[g, l, :, k] - bayes
                 ok = y > 0
@@ -83,9 +84,9 @@ def plot(results_dir, out_dir=None) -> list[Path]:
             ax.set_yscale("log")
             ax.set_xlabel("sample size $n$")
             ax.set_ylabel(r"mean excess error $\mathrm{Err} - \Phi(-\|\mu\|)$")
-            ax.set_title(f"{_REG_TITLE[reg]}, {_LAB_TITLE[lab]}", fontsize=10)
-            if (l, g) == (0, 0):
-                ax.legend(fontsize=6, ncol=2)
-    fig.subplots_adjust(hspace=0.38, wspace=0.28)
+            ax.set_title(f"{_REG_TITLE[reg]}, {_LAB_TITLE[lab]}")
+    figure_key(fig, axes, ncol=4)
+    fig.suptitle(f"excess error against $n$, $p={cfg['p']}$, $\\rho={cfg['rho']:g}$, $a={cfg['a']:g}$, "
+                 f"{cfg['reps']} reps")
     paths += save_figure(fig, out_dir / "logistic_lowdim_rate")
     return paths

@@ -258,7 +258,8 @@ MANIFEST: tuple[Entry, ...] = (
                 "fusion_theory_sharpness",
                 "LPA Theorem 2: sharpness per layer",
                 "Def. 2 log-sharpness of the attention against the layer for several noise levels (points, "
-                "mean +- s.e.) with Theorem 2's claim (dashed) and the corrected lower bound (solid)",
+                "mean +- s.e.); its gain per layer against Theorem 2's claimed gain (dashed); the proof's score "
+                "gap with the corrected lower bound (triangles)",
             ),
             Output(
                 "fusion_theory_attention",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from figures._style import plt, save_figure, use_style
+from figures._style import figure_key, plt, save_figure, use_style
 from sims._common import load_results
 
 __all__ = ["plot"]
@@ -31,7 +31,7 @@ def _stats(x):
 
 def _panels(a, key_sim, key_theory, ylabel, title, extra=None):
     n = a["rho"].size
-    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(min(5.2 * n, 10.5), 4.6), squeeze=False, layout="constrained")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     etas = a["etas"]
     x_of = np.log1p  # log(1 + eta) axis: shrinkage left of 0, expansion right
@@ -50,7 +50,7 @@ def _panels(a, key_sim, key_theory, ylabel, title, extra=None):
         ax.set_xlabel(r"$\log(1+\eta)$   (shrinkage $<0<$ expansion)")
         ax.set_ylabel(ylabel)
         ax.set_title(f"{title}: $\\rho={a['rho'][k]:g}$, $\\delta={a['delta'][k]:g}$")
-        ax.legend(fontsize=8)
+    figure_key(fig, axes, ncol=3)  # below the panels: covers no point or line
     return fig
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from figures._style import plt, save_figure, use_style
+from figures._style import figure_key, plt, save_figure, use_style
 from sims._common import load_results
 
 __all__ = ["plot"]
@@ -28,7 +28,8 @@ def plot(results_dir, out_dir=None) -> list[Path]:
     s, tau = a["sigma2"], a["tau"]
     panels = [("t_star_first_order", r"first-order $\tilde L$"), ("t_star_exact", "exact population loss $C$"),
               ("t_star_ntxent", "infinite-batch NT-Xent (what SimCLR trains)")]
-    fig, axes = plt.subplots(1, 3, figsize=(15.5, 4.4), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(10.0, 4.2), sharey=True, layout="constrained")
+    panels[2] = ("t_star_ntxent", "infinite-batch NT-Xent\n(what SimCLR trains)")
     for ax, (key, title) in zip(axes, panels):
         mesh = ax.pcolormesh(tau, s, a[key], shading="nearest", vmin=0.0, vmax=1.0)
         ax.plot(a["tau_star"], s, "w--", lw=2.0, label=r"$\tau^*$ (Theorem 1)")
@@ -38,7 +39,6 @@ def plot(results_dir, out_dir=None) -> list[Path]:
             if bad.any():
                 ii, jj = np.nonzero(bad)
                 ax.plot(tau[jj], s[ii], "kx", ms=9, mew=1.5, label="quadrature error > 1e-3 (not reliable)")
-                ax.legend(loc="lower left", frameon=True, framealpha=0.8)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(tau[0], tau[-1])
@@ -47,7 +47,7 @@ def plot(results_dir, out_dir=None) -> list[Path]:
         ax.set_title(title)
         ax.grid(False)
     axes[0].set_ylabel(r"augmentation variance $\sigma_{aug}^2$")
-    axes[0].legend(loc="lower left", frameon=True, framealpha=0.8)
+    figure_key(fig, axes, ncol=3, facecolor="0.75", frameon=True)  # grey, so the white line shows
     fig.colorbar(mesh, ax=axes.tolist(), label=r"expansion measure $\tilde t$ of the minimiser")
     fig.suptitle(f"minimisers on the family $M(t)$,  $\\rho = {cfg['rho']:g}$,  $p = {cfg['p']}$")
     return save_figure(fig, out_dir / "ntxent_phase")

@@ -34,7 +34,8 @@ def plot(results_dir, out_dir=None) -> list[Path]:
     cfg = meta["config"]
     sigma2, tau, rhos = a["sigma2"], a["tau"], a["rho"]
     n_rho = rhos.size
-    fig, axes = plt.subplots(n_rho, 2, figsize=(10.5, 4.0 * n_rho), squeeze=False, sharex=True, sharey=True)
+    fig, axes = plt.subplots(n_rho, 2, figsize=(9.6, 3.9 * n_rho + 0.5), squeeze=False, sharex=True, sharey=True,
+                             layout="constrained")
     for i, rho in enumerate(rhos):
         for j, loss in enumerate(("exact", "first_order")):
             ax = axes[i, j]
@@ -49,12 +50,12 @@ def plot(results_dir, out_dir=None) -> list[Path]:
             ax.set_ylabel(r"augmentation variance $\sigma_{aug}^2$")
             ax.set_title(f"{_TITLES[loss]},  $\\rho = {rho:g}$,  $p = {cfg['p']}$")
             ax.grid(False)
-            if i == 0 and j == 0:
-                ax.legend(loc="lower left", frameon=True, framealpha=0.8)
         fig.colorbar(mesh, ax=axes[i, :].tolist(), label=r"expansion measure $\tilde t(W^*)$ of the minimiser")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=2,
+               facecolor="0.75", frameon=True)  # below the panels: covers no data; grey so the white line shows
     paths = save_figure(fig, out_dir / "phase_diagram")
 
-    fig, axes = plt.subplots(1, n_rho, figsize=(7.6 * n_rho, 4.2), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(1, n_rho, figsize=(min(7.6 * n_rho, 10.0), 4.4), squeeze=False, layout="constrained")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     from theory.phase import tau_star
 
@@ -72,9 +73,9 @@ def plot(results_dir, out_dir=None) -> list[Path]:
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel(r"temperature $\tau$  (dotted: $\tau^*$)")
         ax.set_ylabel(r"expansion measure $\tilde t(W^*)$")
-        ax.set_title(f"expansion measure of the minimiser,  $\\rho = {rho:g}$,  $p = {cfg['p']}$")
-        if i == n_rho - 1:  # one key, outside the axes, so it covers no curve
-            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+        ax.set_title(f"minimiser's expansion measure,  $\\rho = {rho:g}$,  $p = {cfg['p']}$")
+    # one key, outside the axes, so it covers no curve
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right upper")
     paths += save_figure(fig, out_dir / "phase_diagram_fig3")
     paths += _plot_p(meta, a, out_dir)
     paths += _plot_ratio(a, out_dir)
@@ -90,7 +91,7 @@ def _plot_p(meta, a, out_dir: Path) -> list[Path]:
     from theory.exact_boundary import tau_c
     from theory.phase import tau_star
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12.5, 5.4), layout="constrained")
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.0, 5.6), layout="constrained")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, q in enumerate(a["curve_p"]):
         c = colors[k % len(colors)]
@@ -99,15 +100,15 @@ def _plot_p(meta, a, out_dir: Path) -> list[Path]:
         law = 1.0 - a["curve_p_low_temperature_deficit"][k]
         ok = law > 0
         ax.plot(tau[ok], law[ok], ":", color=c, lw=1.4)
-    ax.plot([], [], "k:", label=r"low-$\tau$ law $1 - \tau(p-1)N((1+s)^2+\rho)/(2s\rho(1+s))$")
+    ax.plot([], [], "k:", label="low-$\\tau$ law\n$1 - \\tau(p-1)N((1+s)^2+\\rho)/(2s\\rho(1+s))$")
     ax.axvline(tau_star(s, rho), color="0.3", ls="--", lw=1.0, label=r"$\tau^*$")
     ax.axvline(tau_c(s, rho), color="r", ls="-", lw=1.0, label=r"$\tau_C$ (any $p$)")
     ax.set_xscale("log")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(r"temperature $\tau$")
     ax.set_ylabel(r"expansion measure $\tilde t(W^*)$")
-    ax.set_title(f"exact minimiser against $\\tau$ and $p$,  $\\sigma_{{aug}}^2 = {s:g}$,  $\\rho = {rho:g}$")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize="small")  # below: covers no curve
+    ax.set_title(f"exact minimiser,  $\\sigma_{{aug}}^2 = {s:g}$,  $\\rho = {rho:g}$")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)  # below: covers no curve
     mesh = bx.pcolormesh(tau, ps, T, shading="nearest", vmin=0.0, vmax=1.0)
     bx.axvline(tau_c(s, rho), color="r", lw=1.2, label=r"$\tau_C$")
     bx.axvline(tau_star(s, rho), color="w", ls="--", lw=1.2, label=r"$\tau^*$")
@@ -117,7 +118,7 @@ def _plot_p(meta, a, out_dir: Path) -> list[Path]:
     bx.set_ylabel("dimension $p$")
     bx.set_title(r"re-expansion at low $\tau$ needs $\tau (p - 1)$ small")
     bx.grid(False)
-    bx.legend(loc="upper right", frameon=True, framealpha=0.8)
+    bx.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, facecolor="0.75", frameon=True)
     fig.colorbar(mesh, ax=bx, label=r"expansion measure $\tilde t(W^*)$ (exact loss)")
     return save_figure(fig, out_dir / "phase_diagram_p")
 

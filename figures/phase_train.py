@@ -24,7 +24,7 @@ def plot(results_dir, out_dir=None) -> list[Path]:
     cfg = meta["config"]
     out_dir = Path(results_dir if out_dir is None else out_dir)
     use_style()
-    fig, ax = plt.subplots()
+    fig, ax = plt.subplots(figsize=(8.4, 4.2), layout="constrained")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, s in enumerate(a["sigma2"]):
         c = colors[i % len(colors)]
@@ -38,5 +38,5 @@ def plot(results_dir, out_dir=None) -> list[Path]:
     ax.set_xlabel(r"temperature $\tau$  (dotted: $\tau^*$)")
     ax.set_ylabel(r"expansion measure $\tilde t(W)$")
     ax.set_title(f"learned vs population projector,  $\\rho={cfg['rho']:g}$,  $p={cfg['p']}$,  {cfg['steps']} steps")
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)  # outside: covers no curve
     return save_figure(fig, out_dir / "phase_train")

@@ -34,7 +34,9 @@ def _xval_figure(meta: dict, A: dict, out_dir: Path) -> list[Path]:
     C = s2.size
     labels = [f"$\\sigma^2$={a:g}\n$\\tau$={b:g}" for a, b in zip(s2, tau)]
     x = np.arange(C)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
+    fig = plt.figure(figsize=(10.0, 9.6), layout="constrained")
+    grid = fig.add_gridspec(2, 2)
+    axes = [fig.add_subplot(grid[0, :]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[1, 1])]
     ax = axes[0]
     ax.plot(x, A["xval_t_exact"], "k_", ms=22, mew=2, label="population minimiser $t^*$ (exact $C$)")
     ax.plot(x, A["xval_t_first_order"], "_", color="0.6", ms=22, mew=2, label="first-order $\\tilde L$ (Thm. 1)")
@@ -49,12 +51,12 @@ def _xval_figure(meta: dict, A: dict, out_dir: Path) -> list[Path]:
     for c in range(C):
         if tau[c] >= A["xval_tau_star"][c]:
             ax.axvspan(c - 0.45, c + 0.45, color="tab:green", alpha=0.08, lw=0)
-    ax.set_xticks(x, labels, fontsize=7)
+    ax.set_xticks(x, labels)
     ax.set_xlabel("configuration (augmentation variance $\\sigma^2_{aug}$, temperature $\\tau$)")
     ax.set_ylabel("expansion measure $t(W)$")
     ax.set_ylim(-0.03, 1.05)
-    ax.set_title(f"learned vs population $t^*$ (green: $\\tau\\geq\\tau^*$), p={s['p']}, $\\rho$={s['rho']:g}", fontsize=9)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
+    ax.set_title(f"learned vs population $t^*$ (green band: $\\tau\\geq\\tau^*$), p={s['p']}, $\\rho$={s['rho']:g}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
     ax = axes[1]
     steps = A["xval_traj_steps"]
@@ -67,10 +69,12 @@ def _xval_figure(meta: dict, A: dict, out_dir: Path) -> list[Path]:
     ax.plot([], [], "k-", label="SGD, plug-in $C(W)$")
     ax.plot([], [], "k:", label="SGD, NT-Xent")
     ax.plot([], [], "k--", lw=0.8, label="population $t^*$")
+    for c in range(C):
+        ax.plot([], [], "-", color=colors[c], lw=4, label=labels[c].replace("\n", ", "))
     ax.set_xlabel("Adam step")
     ax.set_ylabel("expansion measure $t(W)$")
-    ax.set_title("trajectories, mean over SGD seeds (colour = configuration)", fontsize=9)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
+    ax.set_title("trajectories, mean over SGD seeds\n(colour = configuration)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
 
     ax = axes[2]
     ax.plot(A["xval_theory_t"], A["xval_theory_err"], "k-", label="Thm. 2: Err$^*(\\eta(t))$")
@@ -90,10 +94,9 @@ def _xval_figure(meta: dict, A: dict, out_dir: Path) -> list[Path]:
     ax.minorticks_off()
     ax.set_xlabel("expansion measure $t(W)$ (logit scale)")
     ax.set_ylabel("max-margin test error")
-    ax.set_title(f"downstream, n/p = $\\delta$ = {s['delta']:g} (mean $\\pm$ s.e. over training sets)", fontsize=9)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
-    fig.suptitle("Cross-validation on GMM features: a linear projector learned by SGD vs the population theory", fontsize=10)
-    fig.tight_layout()
+    ax.set_title(f"downstream, n/p = $\\delta$ = {s['delta']:g}\n(mean $\\pm$ s.e. over training sets)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1)
+    fig.suptitle("Cross-validation on GMM features: a linear projector learned by SGD vs the population theory")
     return save_figure(fig, out_dir / f"{NAME}_xval")
 
 
@@ -122,7 +125,8 @@ def _simclr_figure(meta: dict, A: dict, part: str, prefix: str, out_dir: Path) -
         v = arr(key, f"{name}_sd")
         return v if v is not None and np.isfinite(v).any() else None
 
-    fig, axes = plt.subplots(2, 4, figsize=(19, 8.6))
+    fig, grid = plt.subplots(4, 2, figsize=(10.0, 16.0), layout="constrained")
+    axes = grid.T.reshape(2, 4)  # axes[r, c] as in a 2 x 4 layout, drawn as 4 rows of 2
     ax = axes[0, 0]
     for key in keys:
         ep = arr(key, "metric_epochs")
@@ -135,7 +139,7 @@ def _simclr_figure(meta: dict, A: dict, part: str, prefix: str, out_dir: Path) -
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"loss on a held-out batch (nats), $\\beta$ = 1/$\\tau$ = {1 / cfg['tau']:g}")
     ax.set_title("InfoNCE (points, mean $\\pm$ sd) between\n"
-                 "$\\beta(\\mathcal{L}_{inv}+\\mathcal{L}_{rep})$ (dotted) and $\\mathcal{L}_{upper}$ (solid, Prop. 3.1)", fontsize=9)
+                 "$\\beta(\\mathcal{L}_{inv}+\\mathcal{L}_{rep})$ (dotted) and $\\mathcal{L}_{upper}$ (solid, Prop. 3.1)")
 
     panels = (
         (axes[0, 1], "metric_rank_tau",
@@ -152,16 +156,16 @@ def _simclr_figure(meta: dict, A: dict, part: str, prefix: str, out_dir: Path) -
             if v is not None and np.isfinite(v).any():
                 _band(ax, arr(key, "metric_epochs"), v, sd_of(key, name), color[key])
         ax.set_xlabel("epoch")
-        ax.set_ylabel(ylabel, fontsize=9)
-        ax.set_title(title, fontsize=9)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
     d_proj = cfg["proj_dim"]
     axes[0, 1].axhline(d_proj, color="k", ls="--", lw=1)
     axes[0, 1].annotate(f"full rank = $d_{{proj}}$ = {d_proj}", (0.02, d_proj), xycoords=("axes fraction", "data"),
-                        xytext=(0, -10), textcoords="offset points", fontsize=7)
+                        xytext=(0, -11), textcoords="offset points")
     axes[0, 1].set_ylim(0, d_proj + 1)
     axes[0, 3].axhline(1.0 / n_classes, color="k", ls="--", lw=1)
     axes[0, 3].annotate(f"chance 1/K = {1 / n_classes:.2g}", (0.02, 1.0 / n_classes), xycoords=("axes fraction", "data"),
-                        xytext=(0, 3), textcoords="offset points", fontsize=7)
+                        xytext=(0, 3), textcoords="offset points")
 
     for which, ax in (("h", axes[1, 0]), ("z", axes[1, 1])):
         for key in keys:
@@ -180,10 +184,9 @@ def _simclr_figure(meta: dict, A: dict, part: str, prefix: str, out_dir: Path) -
                 ax.fill_between(k, 10 ** (m - sd), 10 ** (m + sd), color=color[key], alpha=0.15, lw=0)
         ax.set_yscale("log")
         ax.set_xlabel("eigenvalue index k (descending)")
-        ax.set_ylabel(f"$\\lambda_k / \\lambda_1$, test-set covariance of {which}\n(geometric mean, band $\\times/\\div$ geometric sd)",
-                      fontsize=9)
+        ax.set_ylabel(f"$\\lambda_k / \\lambda_1$, test-set covariance of {which}\n(geometric mean, band $\\times/\\div$ geometric sd)")
         ax.set_title(f"spectrum of {'representations h (before the head)' if which == 'h' else 'embeddings z (after the head)'}"
-                     "\nSong Figs. 1, 3; dashed: SparseHead", fontsize=9)
+                     "\nSong Figs. 1, 3; dashed: SparseHead")
 
     runs = res["runs"]
     ax = axes[1, 2]
@@ -202,12 +205,13 @@ def _simclr_figure(meta: dict, A: dict, part: str, prefix: str, out_dir: Path) -
         if "final" in tag:
             for i, st in enumerate(stats):
                 ax.plot(np.full(len(st["all"]), x[i] + off), st["all"], ".", color="tab:red", ms=3, alpha=0.8)
-    ax.set_xticks(x, keys, rotation=30, fontsize=7, ha="right")
+    ax.set_xticks(x, keys, rotation=30, ha="right", rotation_mode="anchor")
+    ax.set_xlabel("run (head)")
     ax.set_ylabel("linear-probe test accuracy")
     ax.set_ylim(0, 1.32)
     ax.set_yticks(np.linspace(0, 1, 6))
-    ax.set_title(f"probe accuracy (bars: mean $\\pm$ sd; dots: the {n_seeds} seeds)", fontsize=9)
-    ax.legend(fontsize=7, loc="upper center", ncol=2)
+    ax.set_title(f"probe accuracy (bars: mean $\\pm$ sd; dots: the {n_seeds} seeds)")
+    ax.legend(loc="upper center", ncol=2)
 
     ax = axes[1, 3]
     gaps = res.get("probe_gap")
@@ -222,16 +226,16 @@ def _simclr_figure(meta: dict, A: dict, part: str, prefix: str, out_dir: Path) -
         ax.errorbar([i], [m], yerr=None if sd is None else [sd], fmt="o", color=color[key], ms=5, capsize=3)
     ax.axhline(0.0, color="k", lw=1)
     ax.axhspan(-0.01, 0.01, color="0.5", alpha=0.15, lw=0)
-    ax.set_xticks(np.arange(len(keys)), keys, rotation=30, fontsize=7, ha="right")
+    ax.set_xticks(np.arange(len(keys)), keys, rotation=30, ha="right", rotation_mode="anchor")
+    ax.set_xlabel("run (head)")
     ax.set_ylabel("probe accuracy on h $-$ on z (paired by seed)")
-    ax.set_title("before-minus-after the head (mean $\\pm$ sd, dots: seeds;\ngrey: $\\pm$0.01)", fontsize=9)
+    ax.set_title("before-minus-after the head (mean $\\pm$ sd, dots: seeds;\ngrey: $\\pm$0.01)")
 
     handles = [Line2D([], [], color=color[k], marker="o", ms=4, ls="--" if "sparse" in k else "-") for k in keys]
-    fig.legend(handles, keys, loc="lower center", ncol=min(len(keys), 8), fontsize=8, bbox_to_anchor=(0.5, 0.0),
+    fig.legend(handles, keys, loc="outside lower center", ncol=min(len(keys), 4),
                title=f"run (head{'@augmentation' if part == 'synthetic' else ''}); lines: mean over {n_seeds} seed(s), "
-                     "bands: $\\pm$ sd", title_fontsize=8)
-    fig.suptitle(f"SimCLR end to end, {part} data", fontsize=11)
-    fig.tight_layout(rect=(0, 0.07, 1, 0.97))
+                     "bands: $\\pm$ sd")
+    fig.suptitle(f"SimCLR end to end, {part} data")
     return save_figure(fig, out_dir / f"{NAME}_{part}")
 
 

@@ -1122,7 +1122,7 @@ def _main(argv=None) -> int:
 def main(argv=None) -> int:
     from sims._common import cli_entry
 
-    return cli_entry(_main, "figures.report")(argv)
+    return cli_entry(_main, "python -m figures.report")(argv)
 
 
 if __name__ == "__main__":

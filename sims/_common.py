@@ -25,6 +25,7 @@ import importlib
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 import time
@@ -68,11 +69,23 @@ class CLIError(Exception):
     """A user error: reported as one line on stderr with exit code 2."""
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows ``(default: X)`` once: not when the help already names its default, nor for unset flags."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if re.search(r"\bdefaults?:", text) or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        if isinstance(action, argparse._StoreConstAction) or action.option_strings == []:
+            return text
+        return super()._get_help_string(action)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """``argparse`` parser whose errors are one line and exit code 2."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -546,7 +559,7 @@ class Simulation:
 
     def entry(self) -> Callable[[list[str] | None], int]:
         """``main`` wrapped by :func:`cli_entry` (one line and exit 2 on a user error)."""
-        return cli_entry(self.main, f"sims.{self.name}")
+        return cli_entry(self.main, f"python -m sims.{self.name}")
 
 
 def _publish(rdir: Path, out: Path, name: str) -> bool:

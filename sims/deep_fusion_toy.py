@@ -201,7 +201,29 @@ def build_parser() -> ArgumentParser:
                    help="recompute everything, even a cached result or saved units of this config")
     r.add_argument("--no-plot", action="store_true", help="do not draw the figures")
     r.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _show_preset_values(ap)
     return ap
+
+
+def _show_preset_values(ap: ArgumentParser) -> None:
+    """Append each preset's value to the help of every flag the presets set (their argparse default is unset)."""
+    for action in ap._actions:
+        if action.default is not None or not action.option_strings:
+            continue
+        values = {name: PRESETS[name].get(action.dest) for name in ("default", "quick", "paper")}
+        if all(v is None for v in values.values()):
+            continue
+        if len({_help_value(v) for v in values.values()}) == 1:
+            shown = f"every preset: {_help_value(values['default'])}"
+        else:
+            shown = "preset " + "; ".join(f"{name}: {_help_value(v)}" for name, v in values.items())
+        action.help = f"{action.help or ''} [{shown}]".strip()
+
+
+def _help_value(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return ",".join(map(str, v))
+    return "derived" if v is None else f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def _choice(value, name: str, allowed) -> str:

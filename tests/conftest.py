@@ -33,3 +33,15 @@ except ImportError:  # pragma: no cover
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261123)
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory):
+    """``python -m figures --quick`` into a temporary folder (every simulation runs once per session)."""
+    from figures.__main__ import main
+
+    root = tmp_path_factory.mktemp("figures")
+    res, figs = root / "results", root / "figs"
+    rc = main(["--quick", "--results-dir", str(res), "--out", str(figs), "--no-progress"])
+    assert rc == 0
+    return res, figs

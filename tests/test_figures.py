@@ -1,7 +1,7 @@
 """``python -m figures``: the manifest is complete, the report is deterministic, bad results are refused.
 
 The simulations run once, at the quick scale, into one session-scoped folder
-(``quick_run``); every other test reuses (copies of) those results.
+(``quick_run`` in ``conftest.py``); every other test reuses (copies of) those results.
 """
 
 from __future__ import annotations
@@ -19,16 +19,6 @@ from figures.manifest import MANIFEST, SCALES, all_outputs, expected_config, ren
 from sims._common import config_hash
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-
-
-@pytest.fixture(scope="session")
-def quick_run(tmp_path_factory):
-    """``python -m figures --quick`` into a temporary folder (every simulation runs once)."""
-    root = tmp_path_factory.mktemp("figures")
-    res, figs = root / "results", root / "figs"
-    rc = main(["--quick", "--results-dir", str(res), "--out", str(figs), "--no-progress"])
-    assert rc == 0
-    return res, figs
 
 
 def _copy_result(quick_run, name: str, dest: Path) -> Path:
