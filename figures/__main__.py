@@ -18,8 +18,8 @@ Everything is checked before anything runs: an unknown name or invalid
 arguments stop the command with one line (exit code 2), and so does a
 missing, damaged or stale result under ``--no-run``.  Damaged or stale
 results are never plotted: each is named in one line and recomputed, the
-same way the simulations treat them.  One progress bar runs over the whole
-list.
+same way the simulations treat them.  One line on stderr starts and ends
+each simulation (its own progress goes to its log file).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import traceback
 from pathlib import Path
 
 from figures.manifest import MANIFEST, SCALES, Entry, expected_config, resolve_names, result_status, results_dir, sim_args
-from sims._common import ArgumentParser, CLIError, cli_entry, progress
+from sims._common import ArgumentParser, CLIError, cli_entry
 
 __all__ = ["build_parser", "main", "make_entry"]
 
@@ -66,7 +66,7 @@ def build_parser() -> ArgumentParser:
     ap.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
                     help="a running dask.distributed scheduler for the simulations (needs --backend dask)")
     ap.add_argument("--no-report", action="store_true", help="do not write <out>/reproduction.md")
-    ap.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    ap.add_argument("--no-progress", action="store_true", help="hide the progress lines (one per simulation)")
     return ap
 
 
@@ -120,8 +120,6 @@ def _run_simulation(e: Entry, scale: str, rdir: Path, *, n_jobs: int | None, for
     damaged or stale result.
     """
     args = [*sim_args(e, scale, rdir, n_jobs=n_jobs), "--no-plot", *(["--force"] if force else []), *run_flags]
-    if "--no-progress" in e.load_sim().build_parser()._option_string_actions:
-        args.append("--no-progress")
     rdir.mkdir(parents=True, exist_ok=True)
     log = rdir / f"{e.name}.log"
     threads = _torch_threads()
@@ -140,6 +138,13 @@ def _run_simulation(e: Entry, scale: str, rdir: Path, *, n_jobs: int | None, for
         last = [ln for ln in log.read_text().splitlines() if ln.strip() and not ln.startswith("# exit")]
         why = last[-1].strip() if last else "no output"
         raise FigureError(f"sims.{e.name} failed ({why}); full log: {log}")
+
+
+def _note(args, message: str) -> None:
+    """One progress line on stderr (hidden by ``--no-progress``)."""
+    if not args.no_progress:
+        sys.stderr.write(f"python -m figures: {message}\n")
+        sys.stderr.flush()
 
 
 def _torch_threads() -> int | None:
@@ -196,20 +201,22 @@ def _main(argv=None) -> int:
             sys.stderr.write(f"figures: rerunning sims.{e.name}: {st.reason}\n")
         plan.append((e, args.force or not st.fresh))
 
-    # 2. run what is needed and draw, one bar over the whole list
+    # 2. run what is needed and draw, one line per phase on stderr (a terminal, a log file or a pipe alike)
     written: list[Path] = []
-    bar = progress(total=len(plan), desc=f"figures ({scale})", unit="sim", disable=True if args.no_progress else None)
-    try:
-        for e, run_sim in plan:
-            bar.set_postfix_str(f"{'running' if run_sim else 'plotting'} {e.name}")
-            try:
-                written += make_entry(e, scale, root, out_dir, n_jobs=args.n_jobs, run_sim=run_sim, force=args.force,
-                                      run_flags=run_flags)
-            except CLIError as exc:  # a result the plot could not read: never plot stale/partial data
-                raise CLIError(f"{exc}; {_regen_hint(e, scale, root)}") from None
-            bar.update(1)
-    finally:
-        bar.close()
+    t_all = time.perf_counter()
+    for k, (e, run_sim) in enumerate(plan, 1):
+        t0 = time.perf_counter()
+        if run_sim:
+            log = results_dir(e, scale, root) / f"{e.name}.log"
+            _note(args, f"[{k}/{len(plan)}] running sims.{e.name} at the {scale} scale (its progress: {log})")
+        try:
+            written += make_entry(e, scale, root, out_dir, n_jobs=args.n_jobs, run_sim=run_sim, force=args.force,
+                                  run_flags=run_flags)
+        except CLIError as exc:  # a result the plot could not read: never plot stale/partial data
+            raise CLIError(f"{exc}; {_regen_hint(e, scale, root)}") from None
+        what = "ran and plotted" if run_sim else "plotted (result fresh)"
+        _note(args, f"[{k}/{len(plan)}] {e.name}: {what} in {time.perf_counter() - t0:.1f} s")
+    _note(args, f"{len(plan)} simulation(s) done in {time.perf_counter() - t_all:.1f} s")
     for p in written:
         print(p)
 

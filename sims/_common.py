@@ -332,10 +332,92 @@ def resolve_device(name: str = "auto"):
 
 
 def progress(iterable: Iterable | None = None, *, disable: bool | None = None, **kwargs: Any):
-    """A tqdm progress bar on stderr (disabled with ``disable=True``)."""
+    """Progress on stderr: a tqdm bar on a terminal, log lines otherwise.
+
+    ``disable=True`` shows nothing; ``disable=False`` forces a bar;
+    ``disable=None`` (the default) draws a bar when stderr is a terminal and
+    otherwise writes :class:`LogProgress` lines (a log file or a pipe still
+    shows every phase of work and its end).
+    """
     from tqdm.auto import tqdm
 
+    if disable is None and not _isatty(sys.stderr):
+        return LogProgress(iterable, **kwargs)
     return tqdm(iterable, disable=disable, file=sys.stderr, dynamic_ncols=True, **kwargs)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class LogProgress:
+    """The part of tqdm's interface the package uses, as plain lines on stderr.
+
+    One line when the work starts, then at most one every ``interval``
+    seconds, and one when it ends (``n/total`` and the elapsed time).
+    """
+
+    def __init__(self, iterable: Iterable | None = None, *, total: int | None = None, desc: str = "",
+                 initial: int = 0, unit: str = "it", interval: float = 15.0, **_: Any) -> None:
+        self.iterable = iterable
+        if total is None and iterable is not None and hasattr(iterable, "__len__"):
+            total = len(iterable)
+        self.total, self.n, self.desc, self.unit, self.interval = total, initial, desc or "progress", unit, interval
+        self.postfix = ""
+        self.t0 = self._last = time.perf_counter()
+        self._closed = False
+        self._write("started" if not initial else f"resumed at {self._count()}")
+
+    def _count(self) -> str:
+        return f"{self.n}/{self.total} {self.unit}s" if self.total is not None else f"{self.n} {self.unit}s"
+
+    def _write(self, what: str) -> None:
+        post = f" [{self.postfix}]" if self.postfix else ""
+        sys.stderr.write(f"{self.desc}: {what}{post}\n")
+        sys.stderr.flush()
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        now = time.perf_counter()
+        if self.total is not None and self.n >= self.total:
+            self.close()
+        elif now - self._last >= self.interval:
+            self._last = now
+            self._write(f"{self._count()}, {now - self.t0:.0f} s")
+
+    def set_postfix(self, ordered_dict: dict | None = None, refresh: bool = True, **kwargs: Any) -> None:
+        items = {**(ordered_dict or {}), **kwargs}
+        self.postfix = ", ".join(f"{k}={v}" for k, v in items.items())
+
+    def set_postfix_str(self, s: str = "", refresh: bool = True) -> None:
+        self.postfix = s
+
+    def set_description(self, desc: str | None = None, refresh: bool = True) -> None:
+        self.desc = desc or self.desc
+
+    def write(self, s: str) -> None:
+        sys.stderr.write(s.rstrip("\n") + "\n")
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._write(f"{self._count()} done in {time.perf_counter() - self.t0:.1f} s")
+
+    def __iter__(self):
+        for item in self.iterable:
+            yield item
+            self.update(1)
+        self.close()
+
+    def __enter__(self) -> "LogProgress":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if exc[0] is None:
+            self.close()
 
 
 # ------------------------------------------------------------ CLI skeleton

@@ -104,3 +104,22 @@ def test_tau_star_names_sigma2_for_a_string():
 
     with pytest.raises(ValueError, match="^sigma2 must be"):
         tau_star("a", 1.0)
+
+
+def test_max_margin_formulas_refuse_rho_beyond_double_precision_and_work_up_to_it():
+    """rho in (0, RHO_MAX]: above it delta* overflows and Err* underflows (they gave inf / 0 with warnings)."""
+    import warnings
+
+    from theory.maxmargin import RHO_MAX, asymptotic_error, bayes_error, separability_threshold
+
+    for call in (lambda: separability_threshold(1e6), lambda: asymptotic_error(1e4, 1.0, 0.5),
+                 lambda: separability_threshold([1.0, 2 * RHO_MAX])):
+        with pytest.raises(ValueError, match=r"rho must be in \(0, 1000\].*limits are delta\* = inf"):
+            call()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow or 0/0 inside the accepted range
+        d = separability_threshold(RHO_MAX)
+        err = asymptotic_error(RHO_MAX, 1.0, 0.5)
+    # delta* grows like exp(rho / 2) up to a polynomial factor; Err* is at least the Bayes error
+    assert np.isfinite(d) and 0.3 < np.log(d) / (RHO_MAX / 2) < 1.1
+    assert bayes_error(RHO_MAX) <= err < 1e-200

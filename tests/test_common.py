@@ -133,3 +133,39 @@ def test_apply_quick_keeps_explicit_flags():
     assert b.steps == 30
     c = apply_quick(p.parse_args([]), p, steps=60)
     assert c.steps == 600
+
+
+def test_progress_off_a_terminal_writes_lines_that_end_at_the_total(capsys, monkeypatch):
+    """Under pytest stderr is not a terminal: one line at the start, one at the end with n/total, no bar."""
+    from sims._common import LogProgress, progress
+
+    with progress(total=3, desc="sweep", unit="unit") as bar:
+        assert isinstance(bar, LogProgress)
+        for _ in range(3):
+            bar.update(1)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "sweep: started"
+    assert err[-1].startswith("sweep: 3/3 units done in ") and len(err) == 2, err
+    assert list(progress(range(4), desc="it")) == [0, 1, 2, 3]
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith("it: 4/4 its done in "), err
+    with progress(total=2, desc="quiet", disable=True) as bar:
+        bar.update(2)
+    assert capsys.readouterr().err == ""
+
+
+def test_log_progress_reports_every_interval_and_resumes(capsys, monkeypatch):
+    import sims._common as common
+
+    clock = iter([0.0, 20.0, 21.0, 50.0, 60.0, 60.0])  # __init__, four updates, close
+    monkeypatch.setattr(common.time, "perf_counter", lambda: next(clock))
+    bar = common.LogProgress(total=10, desc="d", unit="epoch", initial=4, interval=15.0)
+    bar.update(1)  # t = 20: a line
+    bar.update(1)  # t = 21: too soon
+    bar.update(1)  # t = 50: a line
+    bar.set_postfix(loss="0.5")
+    bar.update(3)  # the total: done
+    bar.close()  # only once
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["d: resumed at 4/10 epochs", "d: 5/10 epochs, 20 s", "d: 7/10 epochs, 50 s",
+                   "d: 10/10 epochs done in 60.0 s [loss=0.5]"], err

@@ -286,7 +286,7 @@ def test_asymptotics_agree_with_finite_sample_svm_at_p400():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: separability_threshold(0.0), r"rho must be in \(0, inf\)"),
+        (lambda: separability_threshold(0.0), r"rho must be in \(0, 1000\]"),
         (lambda: separability_threshold(-1.0), "rho"),
         (lambda: asymptotic_error(1.0, -1.0, 1.0), r"eta must be in \(-1, inf\)"),
         (lambda: asymptotic_error(1.0, [0.0, -2.0], 1.0), "eta"),

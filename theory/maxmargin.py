@@ -49,6 +49,7 @@ import numpy as np
 from scipy.special import erfcx, ndtr
 
 __all__ = [
+    "RHO_MAX",
     "AboveSeparabilityThresholdWarning",
     "gaussian_hinge_moment",
     "bayes_error",
@@ -155,7 +156,7 @@ def bayes_error(rho):
     It is the error of the best classifier (any ``W_eta`` is invertible, so
     it is the same for the projected features ``z``).
     """
-    r = _as_param(rho, "rho", 0.0)
+    r = _as_param(rho, "rho", 0.0, high=RHO_MAX)
     out = ndtr(-np.sqrt(r))
     return float(out) if out.ndim == 0 else out
 
@@ -163,17 +164,31 @@ def bayes_error(rho):
 # --------------------------------------------------------------------------- validation
 
 
-def _as_param(value, name: str, low: float, *, allow_inf: bool = False) -> np.ndarray:
+def _as_param(value, name: str, low: float, *, allow_inf: bool = False, high: float | None = None) -> np.ndarray:
+    span = f"({low:g}, {'inf)' if high is None else f'{high:g}]'}"
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real number or array in ({low:g}, inf)") from exc
+        raise ValueError(f"{name} must be a real number or array in {span}") from exc
     if np.any(np.isnan(arr)) or (not allow_inf and not np.all(np.isfinite(arr))):
-        raise ValueError(f"{name} must be finite and in ({low:g}, inf)")
+        raise ValueError(f"{name} must be finite and in {span}")
     if np.any(arr <= low):
         bad = arr[arr <= low].ravel()[0]
-        raise ValueError(f"{name} must be in ({low:g}, inf), got {bad!r}")
+        raise ValueError(f"{name} must be in {span}, got {float(bad)!r}")
+    if high is not None and np.any(arr > high):
+        bad = arr[arr > high].ravel()[0]
+        why = f" ({_HIGH_REASON[name]})" if name in _HIGH_REASON else ""
+        raise ValueError(f"{name} must be in {span}, got {float(bad)!r}{why}")
     return arr
+
+
+#: Largest signal strength ``rho = ||mu||^2`` the max-margin formulas accept.  ``delta*(rho)`` grows like
+#: ``exp(rho / 2)``: at ``rho = 1000`` it is about 4e218 and ``Err*`` about 1e-218; from ``rho`` about 1420
+#: on, both leave double precision (``delta*`` overflows, the Gaussian moments underflow to 0 / 0).  The
+#: limits there are ``delta* = inf`` and ``Err* = 0``, which the caller can use directly.
+RHO_MAX = 1000.0
+_HIGH_REASON = {"rho": "above it delta*(rho) > 1e218 and Err* < 1e-218 leave double precision; "
+                       "the limits are delta* = inf, Err* = 0"}
 
 
 def _out(x):
@@ -225,13 +240,13 @@ def separability_threshold(rho):
     Parameters
     ----------
     rho : float or array_like
-        Signal strength ``||mu||^2`` (> 0).
+        Signal strength ``||mu||^2`` in ``(0, RHO_MAX]`` (:data:`RHO_MAX` = 1000).
 
     Returns
     -------
     float or ndarray
     """
-    r = _as_param(rho, "rho", 0.0)
+    r = _as_param(rho, "rho", 0.0, high=RHO_MAX)
     d, _ = _threshold_and_cosine(np.sqrt(r))
     return _out(d)
 
@@ -242,7 +257,7 @@ def separability_cosine(rho):
     At the threshold every ``eta`` gives the same classifier direction in
     ``h``-space: ``Err* -> Phi(-sqrt(rho) c_sep)`` as ``delta -> delta*``.
     """
-    r = _as_param(rho, "rho", 0.0)
+    r = _as_param(rho, "rho", 0.0, high=RHO_MAX)
     _, c = _threshold_and_cosine(np.sqrt(r))
     return _out(c)
 
@@ -332,7 +347,7 @@ def _solve(s: np.ndarray, delta: np.ndarray, q: np.ndarray) -> tuple[np.ndarray,
 
 
 def _check_grid(rho, eta, delta):
-    r = _as_param(rho, "rho", 0.0)
+    r = _as_param(rho, "rho", 0.0, high=RHO_MAX)
     e = _as_param(eta, "eta", -1.0)
     d = _as_param(delta, "delta", 0.0)
     try:
@@ -393,7 +408,7 @@ def asymptotic_margin(rho, eta, delta):
     Parameters
     ----------
     rho : float or array_like
-        ``||mu||^2 > 0``.
+        ``||mu||^2`` in ``(0, RHO_MAX]`` (:data:`RHO_MAX` = 1000).
     eta : float or array_like
         Projector parameter, ``eta > -1``.
     delta : float or array_like
@@ -432,7 +447,7 @@ def asymptotic_error(rho, eta, delta):
 
 
 def _limit(rho, delta, q_value):
-    r = _as_param(rho, "rho", 0.0)
+    r = _as_param(rho, "rho", 0.0, high=RHO_MAX)
     d = _as_param(delta, "delta", 0.0)
     s = np.sqrt(r)
     dstar, _ = _threshold_and_cosine(s)
@@ -472,7 +487,7 @@ def error_limit_eta_to_infinity(rho, delta):
 
 def error_limit_at_threshold(rho):
     """``lim_{delta -> delta*} Err* = Phi(-sqrt(rho) c_sep)``, the same for every ``eta``."""
-    r = _as_param(rho, "rho", 0.0)
+    r = _as_param(rho, "rho", 0.0, high=RHO_MAX)
     s = np.sqrt(r)
     _, c = _threshold_and_cosine(s)
     return _out(ndtr(-s * c))
