@@ -470,7 +470,7 @@ def add_backend_arguments(group: argparse._ArgumentGroup) -> None:
                        help="address of a running dask.distributed scheduler (e.g. tcp://host:8786); "
                             "without it --backend dask starts a local cluster of --n-jobs workers")
     group.add_argument("--dask-timeout", type=float, default=30.0, metavar="SECONDS",
-                       help="how long to wait for --dask-scheduler before giving up")
+                       help="how long (0.1 to 86400 s) to wait for --dask-scheduler before giving up")
     group.add_argument("--fail-after-units", type=int, default=None, help=argparse.SUPPRESS)  # test hook
 
 
@@ -597,7 +597,7 @@ class Simulation:
         config = self.make_config(args)
         n_jobs = check_n_jobs(args.n_jobs)
         check_backend(args.backend, args.dask_scheduler)
-        timeout = check_scalar(args.dask_timeout, "--dask-timeout", low=0.0, closed="neither")
+        timeout = check_scalar(args.dask_timeout, "--dask-timeout", low=0.1, high=86400.0)
         fail_after = None if args.fail_after_units is None else check_n_jobs(args.fail_after_units, "--fail-after-units")
         out = Path(args.out)
         rdir = run_dir(out, config)

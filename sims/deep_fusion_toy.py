@@ -173,10 +173,10 @@ def build_parser() -> ArgumentParser:
     t.add_argument("--optimizer", help="sgd | adam | adamw")
     t.add_argument("--lr", type=float, help="base learning rate")
     t.add_argument("--momentum", type=float, help="SGD momentum")
-    t.add_argument("--weight-decay", type=float)
+    t.add_argument("--weight-decay", type=float, help="in [0, 10]")
     t.add_argument("--scheduler", help="cosine | constant")
     t.add_argument("--warmup-epochs", type=int)
-    t.add_argument("--tau", type=float, help="NT-Xent temperature")
+    t.add_argument("--tau", type=float, help="NT-Xent temperature in [1e-3, 1e3]")
     t.add_argument("--separate-views", action="store_true", help="each view batch is its own sequence (default: one sequence of 2N views)")
     e = ap.add_argument_group("evaluation")
     e.add_argument("--attention-batch", type=int, help="size of the held-out batch whose attention maps are recorded")
@@ -273,9 +273,9 @@ def make_config(args) -> dict:
     c["epochs"] = check_int(c["epochs"], "--epochs", low=1, high=100_000)
     c["lr"] = check_scalar(c["lr"], "--lr", low=0.0, high=10.0, closed="right")
     c["momentum"] = check_scalar(c["momentum"], "--momentum", low=0.0, high=1.0, closed="left")
-    c["weight_decay"] = check_scalar(c["weight_decay"], "--weight-decay", low=0.0)
+    c["weight_decay"] = check_scalar(c["weight_decay"], "--weight-decay", low=0.0, high=10.0)
     c["warmup_epochs"] = check_int(c["warmup_epochs"], "--warmup-epochs", low=0, high=c["epochs"])
-    c["tau"] = check_scalar(c["tau"], "--tau", low=0.0, closed="neither")
+    c["tau"] = check_scalar(c["tau"], "--tau", low=1e-3, high=1e3)
     c["test_fraction"] = check_scalar(c["test_fraction"], "--test-fraction", low=0.0, high=1.0, closed="neither")
     c["probe_fraction"] = check_scalar(c["probe_fraction"], "--probe-fraction", low=0.0, high=1.0, closed="right")
     if args.eval_every is None:  # the preset's spacing, at most the number of epochs
@@ -286,7 +286,7 @@ def make_config(args) -> dict:
     c["aug_dropout"] = check_scalar(c["aug_dropout"], "--aug-dropout", low=0.0, high=1.0, closed="left")
     if c["aug_noise"] is None:
         c["aug_noise"] = _DEFAULT_AUG_NOISE[c["dataset"]]
-    c["aug_noise"] = check_scalar(c["aug_noise"], "--aug-noise", low=0.0)
+    c["aug_noise"] = check_scalar(c["aug_noise"], "--aug-noise", low=0.0, high=1e3)
     if c["dataset"] == "subspaces":
         c["n"] = check_int(c["n"], "--n", low=4, high=10**7)
         c["K"] = check_int(c["K"], "--K", low=2, high=10**4)

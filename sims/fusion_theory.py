@@ -59,7 +59,7 @@ def build_parser() -> ArgumentParser:
     g.add_argument("--eps", type=float, nargs="+", default=[0.0, 0.02, 0.05, 0.1, 0.2], help="noise levels of eq. (6), in [0, 1)")
     a = ap.add_argument_group("attention")
     a.add_argument("--layers", type=int, default=6, help="number of stacked attention layers L")
-    a.add_argument("--scale", type=float, default=1.0, help="score scale (inverse temperature); the theorems use 1")
+    a.add_argument("--scale", type=float, default=1.0, help="score scale (inverse temperature) in (0, 100]; the theorems use 1")
     a.add_argument("--reps", type=int, default=10, help="independent draws per noise level")
     i = ap.add_argument_group("integrity")
     i.add_argument("--n-integrity", type=int, default=30, help="random instances for greedy vs convex integrity")
@@ -83,7 +83,7 @@ def make_config(args) -> dict:
     if len(set(eps)) != len(eps):
         raise CLIError("--eps values must be distinct")
     L = check_int(args.layers, "--layers", low=1, high=200)
-    scale = check_scalar(args.scale, "--scale", low=0.0, closed="neither")
+    scale = check_scalar(args.scale, "--scale", low=0.0, high=100.0, closed="right")
     reps = check_int(args.reps, "--reps", low=1, high=10_000)
     n_int = check_int(args.n_integrity, "--n-integrity", low=1, high=100_000)
     ni, mi, Ki, ri = (check_int(v, "--integrity-shape", low=1, high=10_000) for v in args.integrity_shape)

@@ -56,7 +56,7 @@ def build_parser() -> ArgumentParser:
     m.add_argument("--p", type=int, default=5, help="feature dimension (fixed)")
     m.add_argument("--a", type=float, default=1.0, help="constant a in lambda_n = a b_n")
     m.add_argument("--etas", type=float, nargs="+", default=[-0.75, -0.5, -0.25, 0.0, 0.5, 1.0, 2.0, 4.0],
-                   help="projector parameters eta > -1")
+                   help="projector parameters eta in (-1, 1000]")
     m.add_argument("--n", type=int, nargs="+", default=[250, 1000, 4000, 16000], help="sample sizes")
     m.add_argument("--reps", type=int, default=100, help="replicates per (regime, labels, n)")
     add_run_arguments(ap, NAME)
@@ -69,7 +69,7 @@ def make_config(args) -> dict:
     rho = check_scalar(args.rho, "--rho", low=0.0, high=100.0, closed="right")
     p = check_int(args.p, "--p", low=1, high=10_000)
     a = check_scalar(args.a, "--a", low=0.0, high=1e3, closed="right")
-    etas = sorted(check_scalar(v, "--etas", low=-1.0, closed="neither") for v in args.etas)
+    etas = sorted(check_scalar(v, "--etas", low=-1.0, high=1e3, closed="right") for v in args.etas)
     ns = sorted(check_int(v, "--n", low=4, high=10**7) for v in args.n)
     reps = check_int(args.reps, "--reps", low=1, high=1_000_000)
     seed = check_int(args.seed, "--seed", low=0)

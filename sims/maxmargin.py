@@ -44,7 +44,7 @@ def build_parser() -> ArgumentParser:
     m.add_argument("--rho", type=float, nargs="+", default=[1.0], help="signal strengths ||mu||^2, in (0, 100]")
     m.add_argument("--delta", type=float, nargs="+", default=[0.5, 2.0], help="aspect ratios n/p (< delta*(rho))")
     m.add_argument("--etas", type=float, nargs="+", default=[-0.75, -0.5, -0.25, 0.0, 0.5, 1.0, 2.0, 4.0, 8.0],
-                   help="projector parameters eta > -1 of the simulation points")
+                   help="projector parameters eta in (-1, 1000] of the simulation points (beyond, the SVM is ill-conditioned in double precision; the eta -> inf limit is drawn from theory)")
     m.add_argument("--p", type=int, nargs="+", default=[200, 400, 800], help="feature dimensions")
     m.add_argument("--reps", type=int, default=10, help="replicates per (rho, delta, p)")
     m.add_argument("--n-theory", type=int, default=200, help="points of the asymptotic curves")
@@ -64,7 +64,7 @@ def make_config(args) -> dict:
                 sep_p=[30], sep_n_delta=5, sep_reps=4)
     rhos = [check_scalar(v, "--rho", low=0.0, high=100.0, closed="right") for v in args.rho]
     deltas = [check_scalar(v, "--delta", low=0.0, closed="neither") for v in args.delta]
-    etas = [check_scalar(v, "--etas", low=-1.0, closed="neither") for v in args.etas]
+    etas = [check_scalar(v, "--etas", low=-1.0, high=1e3, closed="right") for v in args.etas]
     ps = [check_int(v, "--p", low=1, high=100_000) for v in args.p]
     reps = check_int(args.reps, "--reps", low=1, high=100_000)
     n_theory = check_int(args.n_theory, "--n-theory", low=2, high=1_000_000)

@@ -56,7 +56,7 @@ def build_parser() -> ArgumentParser:
                         "search on [0, 1], exact because the reduced losses are unimodal)")
     g.add_argument(
         "--curve-sigma2", type=float, nargs="+", default=[0.1, 0.5, 1.0, 2.0],
-        help="sigma_aug^2 values of the Figure-3 curves (expansion measure against tau)",
+        help="sigma_aug^2 values in [1e-6, 1e6] of the Figure-3 curves (expansion measure against tau)",
     )
     g.add_argument("--n-curve-tau", type=int, default=400, help="temperatures per Figure-3 curve")
     d = ap.add_argument_group("dimension p (exact loss; L~ does not depend on p)")
@@ -88,7 +88,7 @@ def make_config(args) -> dict:
     t_lo = check_scalar(args.tau_min, "--tau-min", low=1e-8, high=1e8)
     t_hi = check_scalar(args.tau_max, "--tau-max", low=t_lo, high=1e8, closed="right")
     rhos = [check_scalar(r, "--rho", low=1e-6, high=1e6) for r in args.rho]
-    curve = [check_scalar(s, "--curve-sigma2", low=0.0, closed="neither") for s in args.curve_sigma2]
+    curve = [check_scalar(s, "--curve-sigma2", low=1e-6, high=1e6) for s in args.curve_sigma2]
     p = check_int(args.p, "--p", low=2, high=10**7)
     curve_p = sorted({check_int(v, "--curve-p", low=2, high=10**7) for v in args.curve_p})
     n_p_map = check_int(args.n_p_map, "--n-p-map", low=2, high=1000)

@@ -136,8 +136,8 @@ def build_parser() -> ArgumentParser:
     g = p.add_argument_group("cross-validation on GMM features (xval)")
     g.add_argument("--p", type=int, default=32, help="feature dimension p")
     g.add_argument("--rho", type=float, default=2.0, help="signal strength rho = ||mu||^2")
-    g.add_argument("--sigma2-grid", default="0.5,2", help="augmentation variances sigma_aug^2")
-    g.add_argument("--tau-grid", default="0.2,1,5", help="temperatures tau")
+    g.add_argument("--sigma2-grid", default="0.5,2", help="augmentation variances sigma_aug^2, each in [1e-3, 1e3]")
+    g.add_argument("--tau-grid", default="0.2,1,5", help="temperatures tau, each in [1e-3, 1e3]")
     g.add_argument("--xval-seeds", type=int, default=2, help="independent SGD runs per configuration")
     g.add_argument("--xval-steps", type=int, default=400, help="Adam steps per run")
     g.add_argument("--xval-batch", type=int, default=256, help="batch size B of the SGD runs")
@@ -164,7 +164,7 @@ def build_parser() -> ArgumentParser:
     g.add_argument("--rep-dim", type=int, default=32, help="representation (encoder output) dimension d_enc")
     g.add_argument("--proj-dim", type=int, default=16, help="embedding (head output) dimension d_proj")
     g.add_argument("--batch-size", type=int, default=128, help="SimCLR batch size N")
-    g.add_argument("--tau", type=float, default=0.5, help="NT-Xent temperature (beta = 1/tau in InfoNCE)")
+    g.add_argument("--tau", type=float, default=0.5, help="NT-Xent temperature in [1e-3, 1e3] (beta = 1/tau in InfoNCE)")
     g.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate")
     g.add_argument("--weight-decay", type=float, default=1e-4, help="weight decay")
     g.add_argument("--sparse-lambda", type=float, default=1e-2, help="SparseHead lambda (L2,1 on columns)")
@@ -191,53 +191,53 @@ def make_config(args) -> dict[str, Any]:
     if not heads or bad:
         raise CLIError(f"unknown head {bad[0] if bad else ''!r}: --heads must be a subset of {','.join(HEAD_VARIANTS)}")
     sig = _floats(args.aug_sigmas)
-    if len(sig) != 3 or any(s < 0 or not math.isfinite(s) for s in sig):
-        raise CLIError(f"--aug-sigmas must be three finite numbers >= 0 (small,moderate,large), got {args.aug_sigmas!r}")
+    if len(sig) != 3 or any(not 0 <= s <= 1e3 for s in sig):
+        raise CLIError(f"--aug-sigmas must be three numbers in [0, 1e3] (small,moderate,large), got {args.aug_sigmas!r}")
     s2 = _floats(args.sigma2_grid)
     taus = _floats(args.tau_grid)
-    if not s2 or any(not (v > 0 and math.isfinite(v)) for v in s2):
-        raise CLIError(f"--sigma2-grid must hold numbers in (0, inf), got {args.sigma2_grid!r}")
-    if not taus or any(not (v > 0 and math.isfinite(v)) for v in taus):
-        raise CLIError(f"--tau-grid must hold numbers in (0, inf), got {args.tau_grid!r}")
+    if not s2 or any(not 1e-3 <= v <= 1e3 for v in s2):
+        raise CLIError(f"--sigma2-grid must hold numbers in [1e-3, 1e3], got {args.sigma2_grid!r}")
+    if not taus or any(not 1e-3 <= v <= 1e3 for v in taus):
+        raise CLIError(f"--tau-grid must hold numbers in [1e-3, 1e3], got {args.tau_grid!r}")
     cfg: dict[str, Any] = {
         "parts": parts,
         "quick": bool(args.quick),
         "seed": check_int(args.seed, "--seed", low=0),
         "device": args.device,
-        "threads": check_int(args.threads, "--threads", low=1),
-        "p": check_int(args.p, "--p", low=2),
-        "rho": check_scalar(args.rho, "--rho", low=0.0, closed="neither"),
+        "threads": check_int(args.threads, "--threads", low=1, high=256),
+        "p": check_int(args.p, "--p", low=2, high=100_000),
+        "rho": check_scalar(args.rho, "--rho", low=0.0, high=1000.0, closed="right"),
         "sigma2_grid": s2,
         "tau_grid": taus,
-        "xval_seeds": check_int(args.xval_seeds, "--xval-seeds", low=1),
-        "xval_steps": check_int(args.xval_steps, "--xval-steps", low=1),
-        "xval_batch": check_int(args.xval_batch, "--xval-batch", low=2),
+        "xval_seeds": check_int(args.xval_seeds, "--xval-seeds", low=1, high=1000),
+        "xval_steps": check_int(args.xval_steps, "--xval-steps", low=1, high=1_000_000),
+        "xval_batch": check_int(args.xval_batch, "--xval-batch", low=2, high=1_000_000),
         "xval_lr": check_scalar(args.xval_lr, "--xval-lr", low=0.0, high=10.0, closed="right"),
         "delta": check_scalar(args.delta, "--delta", low=0.0, closed="neither"),
-        "downstream_reps": check_int(args.downstream_reps, "--downstream-reps", low=1),
-        "agreement_tol": check_scalar(args.agreement_tol, "--agreement-tol", low=0.0),
+        "downstream_reps": check_int(args.downstream_reps, "--downstream-reps", low=1, high=10_000),
+        "agreement_tol": check_scalar(args.agreement_tol, "--agreement-tol", low=0.0, high=0.5),
         "ntxent_nodes": 0 if args.ntxent_nodes == 0 else check_int(args.ntxent_nodes, "--ntxent-nodes", low=4, high=40),
         "heads": heads,
         "seeds": check_int(args.seeds, "--seeds", low=1, high=1000),
         "digits_seeds": check_int(args.digits_seeds, "--digits-seeds", low=1, high=1000),
-        "epochs": check_int(args.epochs, "--epochs", low=1),
-        "digits_epochs": check_int(args.digits_epochs, "--digits-epochs", low=1),
-        "n_train": check_int(args.n_train, "--n-train", low=4),
-        "n_test": check_int(args.n_test, "--n-test", low=4),
-        "classes": check_int(args.classes, "--classes", low=2),
-        "latent_dim": check_int(args.latent_dim, "--latent-dim", low=1),
-        "input_dim": check_int(args.input_dim, "--input-dim", low=1),
-        "latent_rho": check_scalar(args.latent_rho, "--latent-rho", low=0.0, closed="neither"),
+        "epochs": check_int(args.epochs, "--epochs", low=1, high=100_000),
+        "digits_epochs": check_int(args.digits_epochs, "--digits-epochs", low=1, high=100_000),
+        "n_train": check_int(args.n_train, "--n-train", low=4, high=10**7),
+        "n_test": check_int(args.n_test, "--n-test", low=4, high=10**7),
+        "classes": check_int(args.classes, "--classes", low=2, high=4096),
+        "latent_dim": check_int(args.latent_dim, "--latent-dim", low=1, high=65536),
+        "input_dim": check_int(args.input_dim, "--input-dim", low=1, high=65536),
+        "latent_rho": check_scalar(args.latent_rho, "--latent-rho", low=0.0, high=1e4, closed="right"),
         "aug_sigmas": sig,
-        "rep_dim": check_int(args.rep_dim, "--rep-dim", low=2),
-        "proj_dim": check_int(args.proj_dim, "--proj-dim", low=1),
-        "batch_size": check_int(args.batch_size, "--batch-size", low=2),
-        "tau": check_scalar(args.tau, "--tau", low=0.0, closed="neither"),
+        "rep_dim": check_int(args.rep_dim, "--rep-dim", low=2, high=65536),
+        "proj_dim": check_int(args.proj_dim, "--proj-dim", low=1, high=65536),
+        "batch_size": check_int(args.batch_size, "--batch-size", low=2, high=65536),
+        "tau": check_scalar(args.tau, "--tau", low=1e-3, high=1e3),
         "lr": check_scalar(args.lr, "--lr", low=0.0, high=10.0, closed="right"),
-        "weight_decay": check_scalar(args.weight_decay, "--weight-decay", low=0.0),
-        "sparse_lambda": check_scalar(args.sparse_lambda, "--sparse-lambda", low=0.0),
+        "weight_decay": check_scalar(args.weight_decay, "--weight-decay", low=0.0, high=10.0),
+        "sparse_lambda": check_scalar(args.sparse_lambda, "--sparse-lambda", low=0.0, high=1e3),
         "rank_tol": check_scalar(args.rank_tol, "--rank-tol", low=0.0, high=1.0),
-        "eval_size": check_int(args.eval_size, "--eval-size", low=4),
+        "eval_size": check_int(args.eval_size, "--eval-size", low=4, high=10**6),
     }
     if cfg["classes"] > cfg["latent_dim"]:
         raise CLIError(f"--classes must be <= --latent-dim (orthogonal class means), got {cfg['classes']} > {cfg['latent_dim']}")

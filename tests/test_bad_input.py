@@ -33,6 +33,18 @@ from theory.sparsehead import min_max_distance_ratio
     (["sims.phase_diagram", "--n-jobs", "-5"], "--n-jobs"),
     (["figures", "--n-jobs", "-100"], "--n-jobs"),
     (["figures", "--scale", "foo", "--quick"], "--scale must be one of"),
+    # found by scripts/fuzz_cli.py: accepted, then a traceback, a memory error or a silently invalid result
+    (["sims.projector_e2e", "--quick", "--tau", "1e-300"], "--tau"),
+    (["sims.projector_e2e", "--quick", "--weight-decay", "1e300"], "--weight-decay"),
+    (["sims.projector_e2e", "--quick", "--rep-dim", "10000000000"], "--rep-dim"),
+    (["sims.projector_e2e", "--quick", "--p", "10000000000"], "--p"),
+    (["sims.projector_e2e", "--quick", "--threads", "10000000000"], "--threads"),
+    (["sims.projector_e2e", "--quick", "--xval-seeds", "10000000000"], "--xval-seeds"),
+    (["sims.deep_fusion_toy", "--quick", "--tau", "1e-300"], "--tau"),
+    (["sims.logistic_lowdim", "--quick", "--etas", "1e300"], "--etas"),
+    (["sims.maxmargin", "--quick", "--etas", "1e6"], "--etas"),
+    (["sims.fusion_theory", "--quick", "--scale", "1e300"], "--scale"),
+    (["sims.phase_diagram", "--quick", "--curve-sigma2", "1e300"], "--curve-sigma2"),
 ])
 def test_cli_refuses_in_one_line_before_any_work(tmp_path, argv, needle):
     mod, *rest = argv

@@ -25,7 +25,7 @@ def test_help_exits_zero():
     [
         (["--bogus-flag"], "unrecognized arguments"),
         (["--heads", "linear,resnet"], "unknown head 'resnet'"),
-        (["--tau", "-1"], "--tau must be in (0, inf)"),
+        (["--tau", "-1"], "--tau must be in [0.001, 1000]"),
         (["--parts", "xval,imagenet"], "--parts must be"),
         (["--sigma2-grid", "0,1"], "--sigma2-grid"),
         (["--delta", "50"], "separability threshold"),

@@ -93,8 +93,9 @@ def test_toy_results_identical_on_every_backend_and_worker_count(tmp_path):
 
 def test_interrupted_run_resumes_and_ends_with_the_same_bytes(tmp_path, capsys):
     full, part = tmp_path / "full", tmp_path / "part"
-    assert _toy_sim.main(["--out", str(full), "--no-plot", "--units", "8"]) == 0
-    rc = _toy_sim.main(["--out", str(part), "--no-plot", "--units", "8", "--fail-after-units", "3", "--n-jobs", "1"])
+    assert _toy_sim.main(["--out", str(full), "--no-plot", "--units", "8", "--no-progress"]) == 0
+    rc = _toy_sim.main(["--out", str(part), "--no-plot", "--units", "8", "--fail-after-units", "3", "--n-jobs", "1",
+                        "--no-progress"])
     err = capsys.readouterr().err
     assert rc == 130 and "rerun the same command to resume" in err and len(err.strip().splitlines()) == 1
     assert len(_unit_files(part)) == 3 and not (part / "toy.json").exists()
