@@ -14,6 +14,9 @@ saves it) and returns one line per problem:
   :data:`MIN_FONT_PT` points once the figure is scaled to
   :data:`SHOWN_WIDTH_IN` inches wide (a page or a screen; figures narrower
   than that are shown at their own size);
+* **overlapping texts**: two titles, labels, tick labels or annotations
+  whose boxes overlap (texts inside a legend are the legend's business;
+  slanted texts are not judged, their boxes are much wider than the glyphs);
 * **unlabelled axes**: every axes with plotted data has an x and a y label
   (a grid of images on its outer panels: x on the bottom row, y on the left
   column; an axis shared with a labelled axis carries its label); every
@@ -105,6 +108,42 @@ def _is_colorbar(ax) -> bool:
         ax.get_label() == "<colorbar>")
 
 
+def _overlapping_texts(fig, renderer, name: str) -> list[str]:
+    """Pairs of visible texts (titles, labels, tick labels, annotations) whose boxes overlap.
+
+    Texts inside a legend are left out (the legend lays them out itself).
+    """
+    in_legends = {id(t) for leg in [*fig.legends, *(ax.get_legend() for ax in fig.axes)] if leg is not None
+                  for t in leg.findobj(match=lambda a: isinstance(a, plt.Text))}
+    tick_labels, drawn = set(), set()  # tick labels outside the view exist but are not drawn
+    for ax in fig.axes:
+        for axis in ax._axis_map.values():
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                tick_labels.update((id(tick.label1), id(tick.label2)))
+            for tick in axis._update_ticks():
+                drawn.update((id(tick.label1), id(tick.label2)))
+    boxes = []
+    for t in fig.findobj(match=lambda a: isinstance(a, plt.Text)):
+        if id(t) in in_legends or not t.get_visible() or not t.get_text().strip():
+            continue
+        if id(t) in tick_labels and id(t) not in drawn:
+            continue
+        b = t.get_window_extent(renderer)
+        if b.width > 0 and b.height > 0:
+            slanted = t.get_rotation() % 90 != 0  # its box is wider than its glyphs
+            boxes.append((t.get_text(), b.x0 + 1, b.y0 + 1, b.x1 - 1, b.y1 - 1, slanted))
+    found = []
+    for i in range(len(boxes)):
+        ti, a0, b0, a1, b1, si = boxes[i]
+        for j in range(i + 1, len(boxes)):
+            tj, c0, d0, c1, d1, sj = boxes[j]
+            if si or sj:  # a slanted text's box is much wider than its glyphs: not judged
+                continue
+            if a0 < c1 and c0 < a1 and b0 < d1 and d0 < b1:
+                found.append(f"{name}: texts {ti[:30]!r} and {tj[:30]!r} overlap")
+    return found
+
+
 def figure_problems(fig, name: str = "figure") -> list[str]:
     """One line per problem a reader would meet in ``fig`` (see the module docstring)."""
     fig.canvas.draw()
@@ -122,6 +161,8 @@ def figure_problems(fig, name: str = "figure") -> list[str]:
         size, text = min(small)
         problems.append(f"{name}: {len(small)} text(s) below {MIN_FONT_PT:g} pt when the {width_in:.1f}-inch-wide "
                         f"figure is shown {SHOWN_WIDTH_IN:g} inches wide (smallest {size:.1f} pt: {text[:40]!r})")
+
+    problems += _overlapping_texts(fig, renderer, name)
 
     plotted = []
     for i, ax in enumerate(fig.axes):

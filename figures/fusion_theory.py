@@ -133,8 +133,9 @@ def plot(results_dir, out_dir=None) -> list[Path]:
         ax.contour(R, E, a["region_separable"].astype(float), levels=[0.5], colors="w", linewidths=1.5, linestyles="--")
         ax.set_xlabel(r"integrity $\rho$")
         ax.set_ylabel(r"noise $\varepsilon$")
-        ax.set_title(f"n = {int(nn)}: black = claimed gain 1, white dashed = $\\Delta=\\delta$")
+        ax.set_title(f"sequence length n = {int(nn)}")
         ax.grid(False)
     fig.colorbar(mesh, ax=axes[0].tolist(), label=r"claimed $\log$ gain $-\log n + n(\delta^2-\Delta^2) + \delta$")
+    fig.suptitle("Theorem 2's claimed log gain per layer; black: claimed gain = 1, white dashed: $\\Delta = \\delta$")
     paths += save_figure(fig, out_dir / "fusion_theory_region")
     return paths

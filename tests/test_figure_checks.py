@@ -109,3 +109,16 @@ def test_every_registered_figure_passes_the_checks(quick_run, tmp_path, name):
     e = next(e for e in MANIFEST if e.name == name)
     problems = check_entry_figures(e.plot(), results_dir(e, "quick", res), tmp_path)
     assert problems == [], "\n".join(problems)
+
+
+def test_overlapping_titles_are_found():
+    use_style()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(5, 3))
+    for ax in (a, b):
+        ax.plot([0, 1], [0, 1])
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        ax.set_title("a title much too long for its narrow panel, so it runs into the next one")
+    problems = figure_problems(fig)
+    assert any("overlap" in p and "a title much" in p for p in problems), problems
+    plt.close(fig)
