@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -476,12 +477,10 @@ def add_backend_arguments(group: argparse._ArgumentGroup) -> None:
 
 def check_n_jobs(value: Any, name: str = "--n-jobs") -> int:
     """Validate a worker count: -1 (all cores) or an integer in [1, 4096]."""
-    from theory._validation import check_int
-
-    n = check_int(value, name, low=-1, high=4096)
-    if n == 0:
-        raise CLIError(f"{name} must be -1 (all cores) or an integer in [1, 4096], got 0")
-    return n
+    ok = isinstance(value, Integral) and not isinstance(value, bool) and (value == -1 or 1 <= value <= 4096)
+    if not ok:
+        raise CLIError(f"{name} must be -1 (all cores) or an integer in [1, 4096], got {value!r}")
+    return int(value)
 
 
 def check_out_dir(out: str | os.PathLike) -> Path:
