@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from theory.ntxent_population import minimize_population_ntxent, population_ntxent
+from theory.ntxent_population import cosine_terms, minimize_population_ntxent, population_ntxent
 from theory.population_loss import minimize_population_loss, reduced_projector
 
 
@@ -78,3 +78,49 @@ def test_bad_input_names_the_parameter(kwargs, name):
     n = args.pop("n", 12)
     with pytest.raises(ValueError, match=rf"^{name} must be"):
         population_ntxent(**args, n=n)
+
+
+# ---------------------------------------------------------------- the limit p -> inf
+
+
+@pytest.mark.parametrize("s, tau", [(0.5, 1.0), (2.0, 0.2), (0.01, 5.0)])
+def test_large_p_limit_at_t0_is_the_hand_derived_value(s, tau):
+    """t = 0: W projects mu out; cos+ -> <a_perp, b_perp> / |a_perp||b_perp| -> 1/(1 + s), cos- -> 0."""
+    v = population_ntxent(0.0, s, tau, 1.0, None)
+    assert v.positive == pytest.approx(1.0 / (1.0 + s), rel=1e-12)
+    assert v.negative == pytest.approx(0.0, abs=1e-12)
+    assert v.value == pytest.approx(-1.0 / (tau * (1.0 + s)), rel=1e-12)
+
+
+@pytest.mark.parametrize("t, s, tau, rho", [(0.3, 0.5, 1.0, 1.0), (0.1, 2.0, 0.5, 2.0), (0.7, 1.0, 2.0, 0.5)])
+def test_finite_p_quadrature_converges_to_the_limit_like_one_over_p(t, s, tau, rho):
+    """The finite-p rule (chi-square quadrature, 5-D) and the 2-D limit are separate computations; their gap
+    must shrink by about 4 each time p grows 4-fold (the cosines' fluctuations are O(p^-1/2), their effect on
+    an expectation O(1/p)).  Both use the same 20 Gauss-Hermite nodes along mu, so the rules' error there
+    (largest at high t, where the cosine turns sharply near a_u = 0) is common and the gap measures the
+    p-dependence."""
+
+    def value(p):
+        pos, neg = cosine_terms(t, s, tau, rho, p, 20)
+        return -pos / tau + neg
+
+    lim = value(None)
+    gaps = [abs(value(p) - lim) for p in (100, 400, 1600)]
+    assert 3.0 < gaps[0] / gaps[1] < 5.5 and 3.0 < gaps[1] / gaps[2] < 5.5, gaps
+
+
+def test_large_p_limit_against_monte_carlo_of_explicit_vectors():
+    """Plain Monte Carlo at p = 3000 with explicit vectors (no reduction); the tolerance adds the finite-p
+    offset |L_p - L_inf| from the separate finite-p rule (of order 1e-4 here)."""
+    t, s, tau, rho, p = 0.3, 0.5, 1.0, 1.0, 3000
+    est, se = _monte_carlo(t, s, tau, rho, p, n_anchor=1500, n_neg=1500, seed=3)
+    lim = population_ntxent(t, s, tau, rho, None, n=24)
+    offset = abs(population_ntxent(t, s, tau, rho, p).value - lim.value)
+    assert abs(est - lim.value) <= 4 * se + lim.error + offset + 2e-3, (est, se, lim, offset)
+
+
+def test_large_p_minimiser_is_the_limit_of_the_finite_p_minimisers():
+    t_inf, _ = minimize_population_ntxent(2.0, 1.0, 2.0, None, n=24)
+    t_p = [minimize_population_ntxent(2.0, 1.0, 2.0, p)[0] for p in (32, 256)]
+    assert abs(t_p[1] - t_inf) < abs(t_p[0] - t_inf), (t_p, t_inf)
+    assert abs(t_p[1] - t_inf) < 0.01, (t_p, t_inf)

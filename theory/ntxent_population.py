@@ -92,8 +92,11 @@ def _cos(t, c2, au, bu, ab_perp, aa_perp, bb_perp):
     return np.where(safe, num / np.sqrt(np.where(safe, den2, 1.0)), 0.0)
 
 
-def cosine_terms(t: float, sigma2: float, tau: float, rho: float, p: int, n: int = 12) -> tuple[float, float]:
-    """``(E cos_positive, E log E exp(cos_negative / tau))`` by the ``n``-node tensor rule (no validation)."""
+def cosine_terms(t: float, sigma2: float, tau: float, rho: float, p: int | None, n: int = 12) -> tuple[float, float]:
+    """``(E cos_positive, E log E exp(cos_negative / tau))`` by the ``n``-node tensor rule (no validation).
+
+    ``p = None`` gives the limit ``p -> inf`` (:func:`_large_p_terms`).
+    """
     S = 1.0 + sigma2
     r = math.sqrt(rho)
     if t >= 1.0:  # rank one: cos = sign(a_u b_u), in closed form
@@ -104,6 +107,8 @@ def cosine_terms(t: float, sigma2: float, tau: float, rho: float, p: int, n: int
         one_neg = 2.0 * (_ndtr(-r / math.sqrt(S)) - both_neg)
         # a negative's sign is +-1 with probability 1/2 whatever a: E exp(cos/tau) = cosh(1/tau)
         return 1.0 - 2.0 * one_neg, float(np.logaddexp(1.0 / tau, -1.0 / tau) - math.log(2.0))
+    if p is None:
+        return _large_p_terms(t, S, r, tau, n)
     c2 = (1.0 - t) / (p - 1)
     k = p - 1
     zh, wh = _hermite(n)
@@ -136,17 +141,46 @@ def cosine_terms(t: float, sigma2: float, tau: float, rho: float, p: int, n: int
     return positive, negative
 
 
+def _large_p_terms(t: float, S: float, r: float, tau: float, n: int) -> tuple[float, float]:
+    """The two terms as ``p -> inf`` on ``M(t)``: the perpendicular parts concentrate.
+
+    With ``c2 = (1 - t)/(p - 1)``: ``c2 |a_perp|^2 -> (1 - t) S``,
+    ``c2 <a_perp, b_perp> -> (1 - t)`` for a positive (covariance 1 per
+    coordinate) and ``-> 0`` for a negative, so only the coordinates along
+    ``u`` stay random (docs/expansion_shrinkage.md, section 9.1):
+
+        cos+ = (t a b + (1-t)) / sqrt((t a^2 + (1-t) S)(t b^2 + (1-t) S)),
+        cos- = t a b- / sqrt((t a^2 + (1-t) S)(t b-^2 + (1-t) S)),
+
+    a 2-dimensional Gauss-Hermite integral for each term.
+    """
+    zh, wh = _hermite(n)
+    q = 1.0 - t
+    au = (r + math.sqrt(S) * zh)[:, None]
+    res = math.sqrt(max(S - 1.0 / S, 0.0))
+    bu = r + (au - r) / S + res * zh[None, :]
+    cos_pos = _cos(t, q, au, bu, 1.0, S, S)
+    positive = float(wh @ cos_pos @ wh)
+    logs = []
+    for y in (1.0, -1.0):
+        bn = (y * r + math.sqrt(S) * zh)[None, :]
+        cos_neg = _cos(t, q, au, bn, 0.0, S, S)
+        logs.append(logsumexp(cos_neg / tau, axis=1, b=np.broadcast_to(0.5 * wh[None, :], cos_neg.shape)))
+    negative = float(wh @ np.logaddexp(logs[0], logs[1]))
+    return positive, negative
+
+
 def _check(t, sigma2, tau, rho, p, n):
     t = check_scalar(t, "t", low=0.0, high=1.0)
     sigma2 = check_scalar(sigma2, "sigma2", low=1e-3, high=1e2)
     tau = check_scalar(tau, "tau", low=0.05, high=1e3)
     rho = check_scalar(rho, "rho", low=1e-3, high=1e2)
-    p = check_int(p, "p", low=2, high=10**6)
+    p = None if p is None else check_int(p, "p", low=2, high=10**6)
     n = check_int(n, "n", low=4, high=40)
     return t, sigma2, tau, rho, p, n
 
 
-def population_ntxent(t: float, sigma2: float, tau: float, rho: float, p: int, *, n: int = 12) -> NTXentValue:
+def population_ntxent(t: float, sigma2: float, tau: float, rho: float, p: int | None, *, n: int = 12) -> NTXentValue:
     """Infinite-batch NT-Xent ``L_inf(t)`` on the reduced family, by tensor Gauss quadrature.
 
     Parameters
@@ -160,11 +194,14 @@ def population_ntxent(t: float, sigma2: float, tau: float, rho: float, p: int, *
         integrand is too peaked for the rule; use Monte Carlo there).
     rho : float
         ``||mu||^2``, in [1e-3, 1e2].
-    p : int
-        Dimension (>= 2).
+    p : int or None
+        Dimension (2 to 1e6); ``None``: the limit ``p -> inf``, where the
+        perpendicular parts concentrate and the loss is a 2-dimensional
+        integral over the coordinates along ``mu`` (section 9.1 of
+        ``docs/expansion_shrinkage.md``; ``L_p - L_inf = O(1/p)``).
     n : int
-        Nodes per dimension (4 to 40; cost ``~ 2 n^5``); the error estimate
-        compares with ``n + 6``.
+        Nodes per dimension (4 to 40; cost ``~ 2 n^5``, ``~ 2 n^2`` for
+        ``p = None``); the error estimate compares with ``n + 6``.
 
     Returns
     -------
@@ -177,14 +214,14 @@ def population_ntxent(t: float, sigma2: float, tau: float, rho: float, p: int, *
     return NTXentValue(float(value), float(pos), float(neg), float(abs(value - (-pos2 / tau + neg2))))
 
 
-def minimize_population_ntxent(sigma2: float, tau: float, rho: float, p: int, *, n: int = 12, n_grid: int = 17,
+def minimize_population_ntxent(sigma2: float, tau: float, rho: float, p: int | None, *, n: int = 12, n_grid: int = 17,
                                n_iter: int = 40) -> tuple[float, float]:
     """``(t*, L_inf(t*))``: a grid of ``n_grid`` values of ``t`` locates the best basin, golden section refines it.
 
     The end points win when within ``1e-12 |L|`` of the refined value (so a
     rank-one minimiser is reported as ``t = 1``).  The quadrature rule is
     fixed (``n`` nodes), so the objective is a smooth deterministic function
-    of ``t``.
+    of ``t``.  ``p = None``: the minimiser of the large-``p`` limit.
     """
     _, sigma2, tau, rho, p, n = _check(0.5, sigma2, tau, rho, p, n)
     n_grid = check_int(n_grid, "n_grid", low=3, high=10_000)
