@@ -29,7 +29,10 @@ results under ``--results-dir`` and prints the problems (exit 1 if any).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -211,24 +214,37 @@ def figure_problems(fig, name: str = "figure") -> list[str]:
     return problems
 
 
+@contextlib.contextmanager
+def checking_figures(module_names: Iterable[str]):
+    """Within the block, every figure the named ``figures.*`` modules save is checked first.
+
+    Yields a dict ``{figure stem: [problems]}`` filled as figures are saved
+    (each module's ``save_figure`` is wrapped, then restored).
+    """
+    found: dict[str, list[str]] = {}
+    patched = []
+    for name in module_names:
+        module = importlib.import_module(name)
+        original = module.save_figure
+
+        def checking_save(fig, stem, _original=original, **kw):
+            found[Path(stem).name] = figure_problems(fig, Path(stem).name)
+            return _original(fig, stem, **kw)
+
+        module.save_figure = checking_save
+        patched.append((module, original))
+    try:
+        yield found
+    finally:
+        for module, original in patched:
+            module.save_figure = original
+
+
 def check_entry_figures(plot, results_folder, out_dir) -> list[str]:
     """Render ``plot(results_folder, out_dir)`` and return the problems of every figure it saves."""
-    import figures._style as style
-
-    found: list[str] = []
-    module = sys.modules[plot.__module__]
-    original = module.save_figure
-
-    def checking_save(fig, stem, **kw):
-        found.extend(figure_problems(fig, Path(stem).name))
-        return original(fig, stem, **kw)
-
-    module.save_figure = checking_save
-    try:
+    with checking_figures([plot.__module__]) as found:
         plot(results_folder, out_dir)
-    finally:
-        module.save_figure = original if original is not None else style.save_figure
-    return found
+    return [p for problems in found.values() for p in problems]
 
 
 def main(argv: list[str] | None = None) -> int:

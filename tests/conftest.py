@@ -36,12 +36,27 @@ def rng():
 
 
 @pytest.fixture(scope="session")
-def quick_run(tmp_path_factory):
-    """``python -m figures --quick`` into a temporary folder (every simulation runs once per session)."""
+def quick_run_checked(tmp_path_factory):
+    """``python -m figures --quick`` into a temporary folder (every simulation runs once per session).
+
+    Every figure saved is checked by :func:`figures._check.figure_problems` as it is drawn; returns
+    ``(results root, figure folder, {figure stem: problems})``.
+    """
+    from figures._check import checking_figures
     from figures.__main__ import main
+    from figures.manifest import MANIFEST
 
     root = tmp_path_factory.mktemp("figures")
     res, figs = root / "results", root / "figs"
-    rc = main(["--quick", "--results-dir", str(res), "--out", str(figs), "--no-progress"])
+    modules = sorted({e.plot().__module__ for e in MANIFEST if e.figures})
+    with checking_figures(modules) as problems:
+        rc = main(["--quick", "--results-dir", str(res), "--out", str(figs), "--no-progress"])
     assert rc == 0
+    return res, figs, problems
+
+
+@pytest.fixture(scope="session")
+def quick_run(quick_run_checked):
+    """``(results root, figure folder)`` of the session's ``python -m figures --quick``."""
+    res, figs, _ = quick_run_checked
     return res, figs

@@ -3,7 +3,7 @@
 The checker is first shown to catch planted problems (a legend over a line,
 a marker set outside the view, a missing axis label, a tiny font on a wide
 figure) and to stay silent on a clean figure; then every figure of the
-quick-scale results (``quick_run`` of ``tests/test_figures.py``) is checked.
+quick run (``quick_run_checked`` in ``conftest.py``) is checked as it is drawn.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from figures._check import MIN_FONT_PT, SHOWN_WIDTH_IN, check_entry_figures, figure_problems
+from figures._check import MIN_FONT_PT, SHOWN_WIDTH_IN, figure_problems
 from figures._style import plt, use_style
-from figures.manifest import MANIFEST, results_dir
+from figures.manifest import MANIFEST
 
 
 def _clean_figure(width: float = 5.0):
@@ -103,12 +103,12 @@ def test_font_size_is_judged_at_the_shown_width():
     plt.close(fig)
 
 
-@pytest.mark.parametrize("name", [e.name for e in MANIFEST if e.figures])
-def test_every_registered_figure_passes_the_checks(quick_run, tmp_path, name):
-    res, _ = quick_run
-    e = next(e for e in MANIFEST if e.name == name)
-    problems = check_entry_figures(e.plot(), results_dir(e, "quick", res), tmp_path)
-    assert problems == [], "\n".join(problems)
+@pytest.mark.parametrize("stem", [o.stem for e in MANIFEST for o in e.figures])
+def test_every_registered_figure_passes_the_checks(quick_run_checked, stem):
+    """Each figure of the quick run was checked as it was drawn (the session fixture in conftest.py)."""
+    _, _, problems = quick_run_checked
+    assert stem in problems, f"{stem} was not drawn through save_figure"
+    assert problems[stem] == [], "\n".join(problems[stem])
 
 
 def test_overlapping_titles_are_found():
