@@ -46,13 +46,24 @@ from theory.sparsehead import min_max_distance_ratio
     (["sims.fusion_theory", "--quick", "--scale", "1e300"], "--scale"),
     (["sims.phase_diagram", "--quick", "--curve-sigma2", "1e300"], "--curve-sigma2"),
 ])
-def test_cli_refuses_in_one_line_before_any_work(tmp_path, argv, needle):
+def test_cli_refuses_in_one_line_before_any_work(tmp_path, capsys, argv, needle):
+    """In process (the CLIs' ``main``); the subprocess path is covered by the tests below and the fuzzer."""
+    import importlib
+
     mod, *rest = argv
     extra = ["--out", str(tmp_path / "o")] if mod.startswith("sims.") else ["--results-dir", str(tmp_path / "r")]
-    r = subprocess.run([sys.executable, "-m", mod, *rest, *extra], capture_output=True, text=True, timeout=120)
+    main = importlib.import_module("figures.__main__" if mod == "figures" else mod).main
+    rc = main([*rest, *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and needle in err[0] and err[0].startswith(f"python -m {mod}: error: "), err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "r").exists()
+
+
+def test_a_refusal_in_a_fresh_process_is_one_line_without_traceback(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "sims.projector_e2e", "--tau", "1e-300", "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True, timeout=120)
     err = r.stderr.strip().splitlines()
-    assert r.returncode == 2 and len(err) == 1 and needle in err[0], r.stderr
-    assert "Traceback" not in r.stderr
+    assert r.returncode == 2 and len(err) == 1 and "--tau" in err[0] and "Traceback" not in r.stderr, r.stderr
 
 
 def test_a_diverging_training_run_exits_non_zero(tmp_path, monkeypatch, capsys):
