@@ -45,8 +45,12 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, argv, matc
 
 
 def test_quick_run_writes_results_and_figures_and_caches(tmp_path, capsys):
+    from figures._check import checking_figures
+
     out = tmp_path / "pd"
-    assert main(["--quick", "--out", str(out), "--n-jobs", "1", "--no-progress", "--rho", "0.5", "2"]) == 0
+    with checking_figures(["figures.phase_diagram"]) as problems:  # two rho rows: a layout the quick run lacks
+        assert main(["--quick", "--out", str(out), "--n-jobs", "1", "--no-progress", "--rho", "0.5", "2"]) == 0
+    assert len(problems) == 4 and all(v == [] for v in problems.values()), problems
     meta = json.loads((out / "phase_diagram.json").read_text())
     assert meta["seed"] == 0 and meta["config"]["quick"] and meta["config"]["rho"] == [0.5, 2.0]
     assert "numpy" in meta["versions"]
