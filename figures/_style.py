@@ -29,13 +29,13 @@ def figure_key(fig, axes, *, ncol: int = 3, loc: str = "outside lower center", *
     constrained layout for the ``outside`` locations.
     """
     keys: dict = {}
-    for ax in np_flat(axes):
+    for ax in _flat(axes):
         for handle, label in zip(*ax.get_legend_handles_labels()):
             keys.setdefault(label, handle)
     return fig.legend(list(keys.values()), list(keys), loc=loc, ncol=min(ncol, max(len(keys), 1)), **kwargs)
 
 
-def np_flat(axes) -> list:
+def _flat(axes) -> list:
     """``axes`` (one axes, a list or an array of them) as a flat list."""
     import numpy as np
 

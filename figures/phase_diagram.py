@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from figures._style import plt, save_figure, use_style
+from figures._style import figure_key, plt, save_figure, use_style
 from sims._common import load_results
 
 __all__ = ["plot"]
@@ -51,8 +51,8 @@ def plot(results_dir, out_dir=None) -> list[Path]:
             ax.set_title(f"{_TITLES[loss]},  $\\rho = {rho:g}$,  $p = {cfg['p']}$")
             ax.grid(False)
         fig.colorbar(mesh, ax=axes[i, :].tolist(), label=r"expansion measure $\tilde t(W^*)$ of the minimiser")
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=2,
-               facecolor="0.75", frameon=True)  # below the panels: covers no data; grey so the white line shows
+    # below the panels: covers no data; grey so the white line shows
+    figure_key(fig, axes[0, 0], ncol=2, facecolor="0.75", frameon=True)
     paths = save_figure(fig, out_dir / "phase_diagram")
 
     fig, axes = plt.subplots(1, n_rho, figsize=(min(7.6 * n_rho, 10.0), 4.4), squeeze=False, layout="constrained")
@@ -75,7 +75,7 @@ def plot(results_dir, out_dir=None) -> list[Path]:
         ax.set_ylabel(r"expansion measure $\tilde t(W^*)$")
         ax.set_title(f"minimiser's expansion measure,  $\\rho = {rho:g}$,  $p = {cfg['p']}$")
     # one key, outside the axes, so it covers no curve
-    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right upper")
+    figure_key(fig, axes[0, 0], ncol=1, loc="outside right upper")
     paths += save_figure(fig, out_dir / "phase_diagram_fig3")
     paths += _plot_p(meta, a, out_dir)
     paths += _plot_ratio(a, out_dir)
