@@ -124,3 +124,24 @@ def test_large_p_minimiser_is_the_limit_of_the_finite_p_minimisers():
     t_p = [minimize_population_ntxent(2.0, 1.0, 2.0, p)[0] for p in (32, 256)]
     assert abs(t_p[1] - t_inf) < abs(t_p[0] - t_inf), (t_p, t_inf)
     assert abs(t_p[1] - t_inf) < 0.01, (t_p, t_inf)
+
+
+# documented ranges: t [0, 1], sigma2 [1e-3, 1e2], tau [0.05, 1e3], rho [1e-3, 1e2], p [2, 1e6], n [4, 40]
+_EDGES = [("t", 0.0, 1.0, 1e-9), ("sigma2", 1e-3, 1e2, 1e-9), ("tau", 0.05, 1e3, 1e-9), ("rho", 1e-3, 1e2, 1e-9),
+          ("p", 2, 10**6, 1), ("n", 4, 40, 1)]
+
+
+@pytest.mark.parametrize("name, low, high, step", _EDGES)
+def test_every_range_end_is_accepted_and_just_beyond_it_refused(name, low, high, step):
+    """Both ends of each documented range pass validation; a step beyond either end names the parameter."""
+    from theory.ntxent_population import _check
+
+    base = dict(t=0.5, sigma2=1.0, tau=1.0, rho=1.0, p=5, n=12)
+    for v in (low, high):
+        got = _check(**(base | {name: v}))
+        assert got[list(base).index(name)] == v
+    for v in (low - step * max(1.0, abs(low)), high + step * max(1.0, abs(high))):
+        v = int(v) if isinstance(low, int) else v
+        with pytest.raises(ValueError, match=rf"^{name} must be"):
+            _check(**(base | {name: v}))
+    assert _check(**(base | {"p": None}))[4] is None  # the limit p -> inf
