@@ -166,9 +166,10 @@ MANIFEST: tuple[Entry, ...] = (
         outputs=(
             Output(
                 "ntxent_phase",
-                "beyond the poster: the phase diagram of the infinite-batch NT-Xent loss",
-                "expansion measure of the minimiser over (tau, sigma_aug^2) for L~, C and infinite-batch NT-Xent "
-                "side by side, with tau* and tau_C; NT-Xent cells with quadrature error > 1e-3 crossed out",
+                "beyond the poster: the phase diagram of the infinite-batch NT-Xent loss (no rank-one phase)",
+                "expansion measure of the minimiser over (tau, sigma_aug^2) for L~, C and infinite-batch NT-Xent at "
+                "p and as p -> inf (2 x 2), with tau* and tau_C; exactly rank-one minimisers dotted; NT-Xent cells "
+                "with quadrature error > 1e-3 crossed out",
             ),
         ),
         scales={

@@ -28,6 +28,11 @@ def test_quick_run_agrees_with_the_pointwise_minimisers(tmp_path):
     s, tau, cfg = a["sigma2"][i], a["tau"][j], meta["config"]
     want = minimize_population_ntxent(s, tau, cfg["rho"], cfg["p"], n=cfg["nodes"], n_grid=9, n_iter=14)[0]
     assert a["t_star_ntxent"][i, j] == want
+    want = minimize_population_ntxent(s, tau, cfg["rho"], None, n=cfg["limit_nodes"], n_grid=9, n_iter=14)[0]
+    assert a["t_star_ntxent_limit"][i, j] == want
+    # the p -> inf rule resolves the rank-one layer: tiny error estimates, and no cell is rank one (section 9.3)
+    assert a["quadrature_error_limit"].max() < 1e-10 and np.all(a["t_star_ntxent_limit"] < 1.0)
+    assert np.all(a["rank_one_coefficient"] > 0)
     grid = minimize_reduced(s, tau, cfg["rho"], cfg["p"], "exact", n_grid=2049)[0]  # the grid-search minimiser
     assert abs(a["t_star_exact"][i, j] - grid) < 1e-5
     assert np.all(a["tau_c"] > a["tau_star"])

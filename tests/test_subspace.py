@@ -120,3 +120,129 @@ def test_label_and_row_checks():
         check_unit_rows(np.array([[2.0, 0.0]]))
     lab, K = check_labels(np.array([1.0, 0.0, 1.0]), 3)
     assert K == 2 and lab.dtype == np.int64
+
+
+def test_cone_angle_draws_angles_uniform_up_to_the_cone_and_the_remainder_isotropic():
+    """cone_angle: the angle with bases[k][:, 0] is U[0, cone_angle] (Kolmogorov-Smirnov against scipy's
+    uniform law) and the remainder's direction is uniform in the rest of the subspace (zero mean, second
+    moment I / (r - 1)); it overrides half_space."""
+    from scipy.stats import kstest
+
+    angle, r = 0.6, 3
+    d = subspace_clusters(3000, 7, 2, r, 0.0, 5, cone_angle=angle, half_space=True, shuffle=True)
+    coef = np.einsum("nmr,nm->nr", d.bases[d.labels], d.X)
+    theta = np.arccos(np.clip(coef[:, 0], -1.0, 1.0))
+    assert theta.max() <= angle + 1e-12
+    assert kstest(theta, "uniform", args=(0.0, angle)).pvalue > 1e-3
+    rest = coef[:, 1:] / np.linalg.norm(coef[:, 1:], axis=1, keepdims=True)
+    assert np.abs(rest.mean(axis=0)).max() < 5 / np.sqrt(3000)  # each coordinate has variance 1/2
+    M = rest.T @ rest / len(rest)  # entries have s.e. about 0.35/sqrt(3000) = 0.0065
+    np.testing.assert_allclose(M, np.eye(r - 1) / (r - 1), atol=0.035)
+
+
+def test_cone_angle_on_a_line_puts_every_point_on_the_axis():
+    d = subspace_clusters(20, 3, 2, 1, 0.0, 1, cone_angle=1.2)
+    coef = np.einsum("nmr,nm->nr", d.bases[d.labels], d.X)
+    np.testing.assert_allclose(coef[:, 0], 1.0, atol=1e-12)
+
+
+def test_uniform_noise_cosines_follow_one_minus_uniform():
+    from scipy.stats import kstest
+
+    eps = 0.4
+    d = subspace_clusters(2000, 6, 2, 2, eps, 9, noise_cosine="uniform")
+    assert kstest(1.0 - d.cosines, "uniform", args=(0.0, eps)).pvalue > 1e-3
+    np.testing.assert_allclose(np.sum(d.X * d.X_noisy, axis=1), d.cosines, atol=1e-12)
+
+
+def test_noise_direction_second_moment_is_the_complement_projector():
+    """z_i uniform on the unit sphere of x_i's orthogonal complement: E[z z^T | x] = (I - x x^T)/(m - 1),
+    so the average of z z^T equals the average of (I - x x^T)/(m - 1) (entries' s.e. about 0.2/sqrt(n))."""
+    eps, n, m = 0.5, 4000, 4
+    d = subspace_clusters(n, m, 2, 1, eps, 13)
+    c = 1 - eps
+    Z = (d.X_noisy - c * d.X) / np.sqrt(1 - c**2)
+    want = (np.eye(m) - d.X.T @ d.X / n) / (m - 1)
+    np.testing.assert_allclose(Z.T @ Z / n, want, atol=0.02)
+
+
+def test_half_space_folds_the_first_coordinate_and_keeps_the_sphere_uniform():
+    d = subspace_clusters(4000, 5, 1, 2, 0.0, 21, half_space=True)
+    coef = d.X @ d.bases[0]
+    assert np.all(coef[:, 0] > 0)
+    np.testing.assert_allclose(coef.T @ coef / len(coef), np.eye(2) / 2, atol=0.03)  # folding keeps E coef coef^T
+    assert abs(np.mean(coef[:, 1])) < 5 * np.sqrt(0.5 / 4000)  # the other coordinate stays symmetric
+
+
+def test_shuffle_permutes_rows_labels_and_cosines_together():
+    a = subspace_clusters(60, 9, 3, 2, 0.2, 4, noise_cosine="uniform")
+    b = subspace_clusters(60, 9, 3, 2, 0.2, 4, noise_cosine="uniform", shuffle=True)
+    assert not np.array_equal(b.labels, np.sort(b.labels))  # actually permuted
+    np.testing.assert_array_equal(np.bincount(b.labels), np.bincount(a.labels))
+    # every shuffled row lies in the subspace of its own label, and its cosine is its own
+    B = b.bases[b.labels]
+    np.testing.assert_allclose(np.einsum("nmr,nr->nm", B, np.einsum("nmr,nm->nr", B, b.X)), b.X, atol=1e-12)
+    np.testing.assert_allclose(np.sum(b.X * b.X_noisy, axis=1), b.cosines, atol=1e-12)
+    np.testing.assert_array_equal(np.sort(b.cosines), np.sort(a.cosines))  # same draw before the permutation
+
+
+def test_cluster_sizes_gives_the_remainder_to_the_first_clusters():
+    np.testing.assert_array_equal(cluster_sizes(7, 3), [3, 2, 2])
+    np.testing.assert_array_equal(cluster_sizes(6, 3), [2, 2, 2])
+    np.testing.assert_array_equal(cluster_sizes(1, 1), [1])
+    assert cluster_sizes(7, 3).dtype == np.int64
+    with pytest.raises(ValueError, match="n must be >= K"):
+        cluster_sizes(2, 3)
+    with pytest.raises(ValueError, match="^K must be"):
+        cluster_sizes(3, 0)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n=5, m=2, K=1, r=3), "r must be <= m"),
+    (dict(n=5, m=4, K=2, r=1, sizes=[2.0, 3.0]), "sizes must be K=2 integers"),
+    (dict(n=5, m=4, K=2, r=1, sizes=[1, 1, 3]), "sizes must be K=2 integers"),
+    (dict(n=5, m=4, K=2, r=1, bases=np.zeros((2, 4, 2))), "bases"),
+    (dict(n=5, m=4, K=2, r=1, cone_angle=0.0), "cone_angle"),
+    (dict(n=5, m=4, K=2, r=1, cone_angle=2.0), "cone_angle"),
+    (dict(n=5, m=0, K=1, r=1), "^m must be"),
+    (dict(n=5, m=4, K=0, r=1), "^K must be"),
+    (dict(n=5, m=4, K=1, r=0), "^r must be"),
+])
+def test_more_bad_input_names_the_parameter(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        subspace_clusters(**kwargs)
+
+
+def test_cone_angle_at_its_upper_end_is_accepted():
+    d = subspace_clusters(50, 4, 2, 2, 0.0, 0, cone_angle=np.pi / 2)
+    coef = np.einsum("nmr,nm->nr", d.bases[d.labels], d.X)
+    assert np.all(coef[:, 0] >= -1e-12)
+
+
+def test_label_checks_accept_every_integer_kind_and_name_the_argument():
+    lab, K = check_labels(np.array([0, 1, 1], dtype=np.uint8), 3)
+    assert K == 2 and lab.dtype == np.int64 and lab.tolist() == [0, 1, 1]
+    lab, K = check_labels(np.array([True, False]), 2)
+    assert K == 2 and lab.tolist() == [1, 0]
+    with pytest.raises(ValueError, match="^y must contain integers"):
+        check_labels(np.array([0.5, 1.0]), 2, name="y")
+    with pytest.raises(ValueError, match="^y must contain integers"):
+        check_labels(np.array([0.0, np.nan]), 2, name="y")
+    with pytest.raises(ValueError, match="^y must be integers in 0..K-1, got a negative label -1"):
+        check_labels([0, -1, 1], 3, name="y")
+    with pytest.raises(ValueError, match="^y must be a 1-d array"):
+        check_labels(np.zeros((3, 1), dtype=int), 3, name="y")
+    with pytest.raises(ValueError, match=r"^y must use every cluster 0..K-1 \(no empty clusters\), clusters \[1, 2\]"):
+        check_labels([0, 3, 3], 3, name="y")
+    assert check_labels([0, 1], 2, min_clusters=2)[1] == 2
+
+
+def test_unit_row_check_uses_its_tolerance_and_reports_the_first_bad_row():
+    ok = np.array([[1.0 + 5e-9, 0.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(check_unit_rows(ok), ok)
+    bad = np.array([[1.0, 0.0], [0.0, 1.0 + 2e-8], [3.0, 0.0]])
+    with pytest.raises(ValueError, match=r"^W must have unit-norm rows .*row 1 has norm 1 \(2 bad rows\)"):
+        check_unit_rows(bad, "W")
+    assert check_unit_rows(bad, "W", atol=3.0).shape == (3, 2)
+    with pytest.raises(ValueError, match="^W"):
+        check_unit_rows(np.ones(3), "W")

@@ -40,14 +40,16 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+from scipy import integrate
 from scipy.linalg import eigh_tridiagonal
-from scipy.special import logsumexp, roots_hermitenorm
+from scipy.special import gammaln, logsumexp, roots_hermitenorm, roots_legendre
 from scipy.special import ndtr as _ndtr
 
 from theory._validation import check_int, check_scalar
 from theory.population_loss import golden_section
 
-__all__ = ["NTXentValue", "population_ntxent", "minimize_population_ntxent", "cosine_terms"]
+__all__ = ["NTXentValue", "population_ntxent", "minimize_population_ntxent", "cosine_terms",
+           "rank_one_sqrt_coefficient"]
 
 
 class NTXentValue(NamedTuple):
@@ -141,6 +143,35 @@ def cosine_terms(t: float, sigma2: float, tau: float, rho: float, p: int | None,
     return positive, negative
 
 
+def _panel_rule(edges: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Composite ``n``-point Gauss-Legendre rule on the panels between sorted ``edges`` (last axis).
+
+    Zero-width panels (repeated edges) get zero weight, so rows with different
+    edges but the same number of them stack into one array.
+    """
+    x, w = roots_legendre(n)
+    lo, hi = edges[..., :-1, None], edges[..., 1:, None]
+    nodes = 0.5 * (hi - lo) * x + 0.5 * (hi + lo)
+    weights = 0.5 * (hi - lo) * w
+    shape = edges.shape[:-1] + (-1,)
+    return nodes.reshape(shape), weights.reshape(shape)
+
+
+def _layer_edges(centre: np.ndarray, width: float, lo: float, hi: float, step: float) -> np.ndarray:
+    """Panel edges on ``[lo, hi]``: spacing ``step``, refined geometrically (ratio 2) towards ``centre``
+    down to ``width / 100``; one sorted row per entry of ``centre``."""
+    steps = width * 1e-2 * 2.0 ** np.arange(int(np.ceil(np.log2(100.0 * (hi - lo) / width))) + 1)
+    c = np.asarray(centre, dtype=float)[..., None]
+    uniform = np.linspace(lo, hi, int(np.ceil((hi - lo) / step)) + 1)
+    uniform = np.broadcast_to(uniform, c.shape[:-1] + uniform.shape)
+    e = np.concatenate([c - steps[::-1], c, c + steps, uniform], axis=-1)
+    return np.sort(np.clip(e, lo, hi), axis=-1)
+
+
+def _normal_density(x, mean, var):
+    return np.exp(-0.5 * (x - mean) ** 2 / var) / math.sqrt(2.0 * math.pi * var)
+
+
 def _large_p_terms(t: float, S: float, r: float, tau: float, n: int) -> tuple[float, float]:
     """The two terms as ``p -> inf`` on ``M(t)``: the perpendicular parts concentrate.
 
@@ -152,21 +183,33 @@ def _large_p_terms(t: float, S: float, r: float, tau: float, n: int) -> tuple[fl
         cos+ = (t a b + (1-t)) / sqrt((t a^2 + (1-t) S)(t b^2 + (1-t) S)),
         cos- = t a b- / sqrt((t a^2 + (1-t) S)(t b-^2 + (1-t) S)),
 
-    a 2-dimensional Gauss-Hermite integral for each term.
+    a 2-dimensional integral for each term.  Near rank one the cosines jump
+    from -1 to 1 across a layer of width ``sqrt((1 - t) S)`` around
+    ``a = 0`` and ``b = 0`` (section 9.3), which a Gauss-Hermite rule cannot
+    resolve; so the rule here is composite Gauss-Legendre (``n`` nodes per
+    panel) on panels of unit width refined geometrically towards ``a = 0``
+    and ``b = 0`` down to 1/100 of the layer, with the Gaussian densities as
+    weights (the positive view in its standardised coordinate ``z``,
+    ``b = m(a) + sqrt(S - 1/S) z``, refined towards the ``z`` where
+    ``b = 0``).
     """
-    zh, wh = _hermite(n)
     q = 1.0 - t
-    au = (r + math.sqrt(S) * zh)[:, None]
-    res = math.sqrt(max(S - 1.0 / S, 0.0))
-    bu = r + (au - r) / S + res * zh[None, :]
+    width = math.sqrt(q * S)
+    sd = math.sqrt(S)
+    x, w = _panel_rule(_layer_edges(np.zeros(()), width, -(r + 14.0 * sd), r + 14.0 * sd, sd), n)
+    au, wa = x[:, None], (w * _normal_density(x, r, S))[:, None]
+    # positive view given the anchor, in z = (b - m(a)) / res, refined towards b = 0
+    res = math.sqrt(S - 1.0 / S)
+    mean_b = r + (au[:, 0] - r) / S
+    z, wz = _panel_rule(_layer_edges(-mean_b / res, width / res, -12.0, 12.0, 1.0), n)
+    bu = mean_b[:, None] + res * z
     cos_pos = _cos(t, q, au, bu, 1.0, S, S)
-    positive = float(wh @ cos_pos @ wh)
-    logs = []
-    for y in (1.0, -1.0):
-        bn = (y * r + math.sqrt(S) * zh)[None, :]
-        cos_neg = _cos(t, q, au, bn, 0.0, S, S)
-        logs.append(logsumexp(cos_neg / tau, axis=1, b=np.broadcast_to(0.5 * wh[None, :], cos_neg.shape)))
-    negative = float(wh @ np.logaddexp(logs[0], logs[1]))
+    positive = float(np.sum(wa * wz * _normal_density(z, 0.0, 1.0) * cos_pos))
+    # negatives: b- ~ (N(r, S) + N(-r, S)) / 2, independent of the anchor
+    bn, wb = x[None, :], (w * 0.5 * (_normal_density(x, r, S) + _normal_density(x, -r, S)))[None, :]
+    cos_neg = _cos(t, q, au, bn, 0.0, S, S)
+    lme = logsumexp(cos_neg / tau, axis=1, b=np.broadcast_to(wb, cos_neg.shape))
+    negative = float(np.sum(wa[:, 0] * lme))
     return positive, negative
 
 
@@ -200,8 +243,12 @@ def population_ntxent(t: float, sigma2: float, tau: float, rho: float, p: int | 
         integral over the coordinates along ``mu`` (section 9.1 of
         ``docs/expansion_shrinkage.md``; ``L_p - L_inf = O(1/p)``).
     n : int
-        Nodes per dimension (4 to 40; cost ``~ 2 n^5``, ``~ 2 n^2`` for
-        ``p = None``); the error estimate compares with ``n + 6``.
+        Nodes per dimension of the Gauss rules (4 to 40; cost ``~ 2 n^5``);
+        for ``p = None`` nodes per panel of the layer-resolving composite
+        Gauss-Legendre rule (about ``40 n`` nodes per dimension; ``n = 8``
+        is accurate to ~1e-14).  The error estimate compares with ``n + 6``.
+        The finite-``p`` rule converges slowly near rank one (``t`` close
+        to 1), where the estimate is large; the ``p = None`` rule does not.
 
     Returns
     -------
@@ -239,3 +286,92 @@ def minimize_population_ntxent(sigma2: float, tau: float, rho: float, p: int | N
     cands = [(f(t_mid), t_mid), (vals[0] - 1e-12 * abs(vals[0]), 0.0), (vals[-1] - 1e-12 * abs(vals[-1]), 1.0)]
     best = min(cands)
     return float(best[1]), float(f(best[1]))
+
+
+def _layer_integrals(tau: float) -> tuple[float, float]:
+    """``(J1, J2)``: the two layer integrals of :func:`rank_one_sqrt_coefficient` (both negative).
+
+    With ``u(w) = w / sqrt(1 + w^2)``,
+    ``J1 = int_0^inf [log cosh(u/tau) - log cosh(1/tau)] dw`` and
+    ``J2 = int_0^inf [cosh(u/tau)/cosh(1/tau) - 1] dw``; the integrands decay
+    like ``w^-2`` (``1 - u ~ 1/(2 w^2)``).  Computed on ``[0, 1]`` and, with
+    ``w = 1/v``, on ``v in (0, 1]`` (adaptive Gauss-Kronrod), so both pieces
+    are smooth and bounded.  Both are written in ``d = (1 - u)/tau`` in
+    ``[0, 1/tau]``, without cancellation:
+    ``cosh(y - d)/cosh(y) = (e^-d + e^(d - 2y)) / (1 + e^-2y)``, ``y = 1/tau``.
+    """
+    y = 1.0 / tau
+    e2y = math.exp(-2.0 * y)
+
+    def log_and_ratio_m1(one_minus_u: float) -> tuple[float, float]:  # log r, r - 1 with r = cosh(u/tau)/cosh(1/tau)
+        d = one_minus_u * y
+        second = e2y * math.expm1(d) if y < 300.0 else math.exp(d - 2.0 * y)  # e^-2y (e^d - 1), d <= y
+        m = (math.expm1(-d) + second) / (1.0 + e2y)
+        if m > -0.5:
+            return math.log1p(m), m
+        hi, lo = max(-d, d - 2.0 * y), min(-d, d - 2.0 * y)  # log(e^-d + e^(d-2y)) without underflow
+        return hi + math.log1p(math.exp(lo - hi)) - math.log1p(e2y), m
+
+    def one_minus_u_of_v(v: float) -> float:  # 1 - u(1/v) = v^2 / (sqrt(1+v^2) (1 + sqrt(1+v^2)))
+        r = math.sqrt(1.0 + v * v)
+        return v * v / (r * (1.0 + r))
+
+    def near(w: float, k: int) -> float:
+        return log_and_ratio_m1(1.0 - w / math.sqrt(1.0 + w * w))[k]
+
+    def far(v: float, k: int) -> float:  # the w > 1 part in v = 1/w, dw = dv / v^2
+        if v == 0.0:
+            return -math.tanh(y) * y / 2.0  # both integrands ~ -tanh(y) y / (2 w^2)
+        return log_and_ratio_m1(one_minus_u_of_v(v))[k] / (v * v)
+
+    out = []
+    for k in (0, 1):
+        a = integrate.quad(near, 0.0, 1.0, args=(k,), epsabs=1e-15, epsrel=1e-12, limit=200)[0]
+        b = integrate.quad(far, 0.0, 1.0, args=(k,), epsabs=1e-15, epsrel=1e-12, limit=200)[0]
+        out.append(a + b)
+    return out[0], out[1]
+
+
+def rank_one_sqrt_coefficient(sigma2: float, tau: float, rho: float, p: int | None) -> float:
+    """``K`` in ``L_inf(1 - eps) = L_inf(1) - K sqrt(eps) + O(eps log(1/eps))``; ``K > 0`` always.
+
+    Near rank one the cosines are ``+-1`` except in a layer of width
+    ``sqrt(eps)`` around ``a_u = 0`` (the anchor) and ``b_u = 0`` (the
+    other view), where they take every value in ``(-1, 1)``.  For the
+    negative term this lowers ``E exp(cos/tau)`` below ``cosh(1/tau)`` by an
+    amount proportional to the layer's width; for the positive term the
+    layer's contribution is odd in ``a_u`` and cancels to that order.  So
+    (``docs/expansion_shrinkage.md``, section 9.3)
+
+    .. math::
+
+        K = -2\\,\\varphi\\big(\\sqrt{\\rho/(1+\\sigma^2)}\\big)\\,
+            \\kappa_p\\,\\big(J_1(\\tau) + J_2(\\tau)\\big),
+        \\qquad
+        \\kappa_p = E\\sqrt{\\chi^2_{p-1}/(p-1)}
+                  = \\sqrt{2/(p-1)}\\,\\Gamma(p/2)/\\Gamma((p-1)/2),
+
+    with ``phi`` the standard normal density, ``kappa_inf = 1`` and the layer
+    integrals ``J1, J2 < 0`` of :func:`_layer_integrals`.  Since ``K > 0``,
+    ``t = 1`` is never a minimiser of ``L_inf`` on ``M(t)`` (nor over all
+    ``W``: the rank-one ``W`` is ``uu^T`` up to scale): the infinite-batch
+    NT-Xent loss has no rank-one phase, unlike ``C``.  Limits:
+    ``K ~ 2 phi kappa_p / tau`` as ``tau -> 0`` and
+    ``K ~ pi phi kappa_p / tau^2`` as ``tau -> inf``.
+
+    Parameters
+    ----------
+    sigma2, tau, rho : float
+        As in :func:`population_ntxent` (same ranges).
+    p : int or None
+        Dimension (2 to 1e6), ``None`` for ``p -> inf``.
+
+    Returns
+    -------
+    float
+    """
+    _, sigma2, tau, rho, p, _ = _check(0.5, sigma2, tau, rho, p, 12)
+    kappa = 1.0 if p is None else math.exp(0.5 * math.log(2.0 / (p - 1)) + gammaln(0.5 * p) - gammaln(0.5 * (p - 1)))
+    j1, j2 = _layer_integrals(tau)
+    z = math.sqrt(rho / (1.0 + sigma2))
+    return float(-2.0 * math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) * kappa * (j1 + j2))
