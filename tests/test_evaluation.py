@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -198,3 +200,204 @@ def test_embed_and_sort():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_linear_probe_uses_the_training_scale_on_the_test_set(rng):
+    """Two features on scales 10 and 0.1 that matter equally after standardisation (y = 1 iff
+    x1/10 + x2/0.1 > 0): dividing the test set by the training sd keeps the accuracy near 1; multiplying
+    by it (or not scaling) would let one feature dominate (accuracy about 3/4)."""
+    n = 4000
+    U = rng.standard_normal((n, 2))
+    X = U * [10.0, 0.1]
+    y = (U.sum(1) > 0).astype(int)
+    acc = linear_probe_accuracy(X[:3000], y[:3000], X[3000:], y[3000:], fraction=0.5, seed=0)
+    assert acc > 0.95
+
+
+def test_linear_probe_regularisation_and_iterations_are_passed_on(rng):
+    """C is the inverse L2 strength: at C = 1e-6 the weights are ~0 and the probe predicts one class for
+    every point (accuracy = that class's share), at C = 1 it learns the classes; max_iter = 1 stops
+    L-BFGS after one step (sklearn warns that it did not converge)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    n = 2000
+    y = (rng.random(n) < 0.7).astype(int)
+    X = (3.0 * y - 1.5)[:, None] + rng.standard_normal((n, 3))
+    strong = linear_probe_accuracy(X[:1500], y[:1500], X[1500:], y[1500:], seed=0, C=1e-6)
+    share = max(np.mean(y[1500:]), 1 - np.mean(y[1500:]))
+    assert strong == pytest.approx(share, abs=1e-12)
+    assert linear_probe_accuracy(X[:1500], y[:1500], X[1500:], y[1500:], seed=0, C=1.0) > 0.95
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        linear_probe_accuracy(X[:1500], y[:1500], X[1500:], y[1500:], seed=0, max_iter=1)
+    assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
+
+
+def test_linear_probe_subset_depends_on_the_seed_only(rng, monkeypatch):
+    """The same seed fits the same rows, another seed other rows; the rows are distinct training rows
+    (sampled without replacement: at fraction 1 every row exactly once), at least one per class even when
+    10% rounds to 0.  Column 0 of X is the row index, so the fitted rows can be told apart after
+    standardisation (an increasing affine map)."""
+    from sklearn.linear_model import LogisticRegression
+
+    original = LogisticRegression.fit
+    seen = []
+
+    def spy(self, Xs, ys, *a, **k):
+        seen.append(np.array(Xs)[:, 0])
+        return original(self, Xs, ys, *a, **k)
+
+    monkeypatch.setattr(LogisticRegression, "fit", spy)
+    y = np.repeat([0, 1, 2], [40, 40, 3])
+    X = np.column_stack([np.arange(y.size, dtype=float), rng.standard_normal(y.size)])
+    for seed in (5, 5, 6):
+        linear_probe_accuracy(X, y, X[:5], y[:5], seed=seed)
+    assert np.array_equal(seen[0], seen[1]) and not np.array_equal(seen[0], seen[2])
+    assert len(np.unique(seen[0])) == seen[0].size == 9  # 4 + 4 + 1
+    linear_probe_accuracy(X, y, X[:5], y[:5], seed=7, fraction=1.0)
+    assert len(np.unique(seen[-1])) == seen[-1].size == y.size
+
+
+def test_linear_probe_ignores_a_constant_feature(rng):
+    """A constant column has sd 0: it must be left as 0 after centring (not divided by 0, not scaled), so the
+    probe's accuracy is that of the other columns alone."""
+    n = 1000
+    y = rng.integers(0, 2, n)
+    X = (2.0 * y - 1.0)[:, None] * [1.0, 0.0] + rng.standard_normal((n, 2)) * [1.0, 0.0] + [0.0, 7.0]
+    with_const = linear_probe_accuracy(X[:800], y[:800], X[800:], y[800:], seed=0)
+    alone = linear_probe_accuracy(X[:800, :1], y[:800], X[800:, :1], y[800:], seed=0)
+    assert with_const == pytest.approx(alone, abs=1e-12)
+    # a test set whose constant column moved: unscaled (sd set to 1) it shifts the logits by w * 3 with w = 0
+    shifted = X[800:] + [0.0, 3.0]
+    assert linear_probe_accuracy(X[:800], y[:800], shifted, y[800:], seed=0) == pytest.approx(alone, abs=1e-12)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: linear_probe_accuracy(np.zeros(4), [0, 1, 0, 1], np.zeros((2, 1)), [0, 1]), "^train_features"),
+    (lambda: linear_probe_accuracy(np.zeros((4, 2)), [0, 1, 0, 1], np.zeros(2), [0, 1]), "^test_features"),
+    (lambda: linear_probe_accuracy(np.zeros((4, 2)), [0, 1, 0], np.zeros((2, 2)), [0, 1]), "^train_labels must be a 1-d"),
+    (lambda: linear_probe_accuracy(np.zeros((4, 2)), [0, 1, 0, 1], np.zeros((2, 2)), [0]), "^test_labels must be a 1-d"),
+    (lambda: linear_probe_accuracy(np.zeros((4, 2)), [0, 1, 0, 1], np.zeros((2, 2)), [0, 1], fraction=1.5),
+     "^fraction must be"),
+    (lambda: linear_probe_accuracy(np.zeros((4, 2)), [0, 1, 0, 1], np.zeros((2, 2)), [0, 1], C=0.0), "^C must be"),
+    (lambda: linear_probe_accuracy(np.zeros((4, 2)), [0, 1, 0, 1], np.zeros((2, 2)), [0, 1], C=-1.0), "^C must be"),
+    (lambda: linear_probe_accuracy(np.zeros((4, 2)), [0, 1, 0, 1], np.zeros((2, 2)), [0, 1], max_iter=0),
+     "^max_iter must be"),
+    (lambda: linear_probe_accuracy(np.zeros((4, 2)), [0, 0, 0, 0], np.zeros((2, 2)), [0, 0]),
+     "^train_labels must contain at least 2 classes$"),
+])
+def test_linear_probe_bad_input_names_the_parameter(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_linear_probe_accepts_the_whole_training_set():
+    X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    assert linear_probe_accuracy(X, [0, 0, 1, 1], X, [0, 0, 1, 1], fraction=1.0, seed=0) == 1.0
+
+
+def _loop_in_class_mass(A, y, exclude_self):
+    """Row by row, straight from the definition; rows with no mass to score are skipped."""
+    L = len(y)
+    vals = []
+    for i in range(L):
+        cols = [j for j in range(L) if not (exclude_self and j == i)]
+        den = sum(A[i, j] for j in cols)
+        if den > 0:
+            vals.append(sum(A[i, j] for j in cols if y[j] == y[i]) / den)
+    chance = np.mean([(np.sum(y == y[i]) - exclude_self) / (L - exclude_self) for i in range(L)])
+    return (np.mean(vals) if vals else np.nan), chance
+
+
+def test_attention_scores_of_a_stack_of_unnormalised_asymmetric_maps_match_loops(rng):
+    """Maps with two leading axes (layers, heads), rows not normalised, A != A^T, some rows empty: every map
+    is scored on its own, rows along the last axis (a transposed or summed-over-the-wrong-axis score differs)."""
+    y = np.array([0, 0, 1, 1, 1, 2, 0])
+    L = y.size
+    A = rng.random((2, 3, L, L)) ** 3
+    A[0, 1, 2, :] = 0.0  # an empty row: skipped in both modes
+    A[1, 2, :, :] = np.eye(L)  # only self-attention: nothing to score off the diagonal
+    A[1, 2, 4, 0] = 0.5  # ... except one row: the mean of a single valid row
+    A[1, 0] *= 10.0  # scale differs between maps
+    for excl in (True, False):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # empty rows give nan silently
+            mass, chance = in_class_attention_mass(A, y, exclude_self=excl)
+        assert mass.shape == chance.shape == (2, 3)
+        for idx in np.ndindex(2, 3):
+            m, c = _loop_in_class_mass(A[idx], y, excl)
+            assert chance[idx] == pytest.approx(c, rel=1e-12)
+            assert (np.isnan(mass[idx]) and np.isnan(m)) or mass[idx] == pytest.approx(m, rel=1e-12), (idx, excl)
+    bd = block_diagonality(A, y)
+    off = ~np.eye(L, dtype=bool)
+    s = (y[:, None] == y[None, :])[off].astype(float)
+    for idx in np.ndindex(2, 3):
+        assert bd[idx] == pytest.approx(np.corrcoef(A[idx][off], s)[0, 1], rel=1e-9), idx
+
+
+def test_attention_scores_need_square_maps_and_name_A():
+    y = [0, 1, 1]
+    with pytest.raises(ValueError, match=r"^A must have shape \(\.\.\., L, L\)"):
+        block_diagonality(np.ones((2, 3, 4)), y)
+    with pytest.raises(ValueError, match="^A must"):
+        in_class_attention_mass(np.full((3, 3), np.nan), y)
+    with pytest.raises(ValueError, match="^A must be at least 2 x 2 when exclude_self=True$"):
+        in_class_attention_mass(np.ones((1, 1)), [0])
+    assert in_class_attention_mass(np.ones((1, 1)), [0], exclude_self=False)[0] == pytest.approx(1.0)
+
+
+def test_nearest_neighbour_ties_in_rounding_always_go_to_the_lower_index(rng):
+    """Equal true distances whose expanded-form values differ by rounding (centres up to 1e4): the lower
+    index wins whichever side it is on; with all-zero features every other row ties at distance 0."""
+    for c in rng.uniform(1e2, 1e4, 40):
+        step = rng.uniform(0.1, 3.0)
+        for F, want in ((np.array([[c], [c + step], [c - step]]), [0, 0, 1]),
+                        (np.array([[c], [c - step], [c + step]]), [0, 0, 1])):
+            assert nearest_neighbour_accuracy(F, want) == pytest.approx(2 / 3), (c, step)
+    assert nearest_neighbour_accuracy(np.zeros((3, 2)), [0, 1, 0]) == pytest.approx(1 / 3)  # 0->1, 1->0, 2->0
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: nearest_neighbour_accuracy(np.zeros(3), [0, 1, 1]), "^features must"),
+    (lambda: nearest_neighbour_accuracy(np.eye(3), [0, 1, 1], chunk=0), "^chunk must be"),
+    (lambda: embed(None, np.zeros((2, 2)), batch_size=0), "^batch_size must be"),
+])
+def test_more_bad_input_names_the_parameter(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_nearest_neighbour_accuracy_with_chunks_of_one():
+    F = np.array([[0.0], [1.0], [3.0], [3.5]])
+    assert nearest_neighbour_accuracy(F, [0, 0, 1, 1], chunk=1) == pytest.approx(1.0)
+
+
+def test_embed_defaults_dtypes_and_chunking():
+    """Defaults: backbone features, chunks of 512 (for a transformer head each chunk is one sequence, so the
+    first 512 rows of z are the head applied to rows 0..511 together); float64 arrays and tensors that
+    require grad are accepted; batch_size = 1 works; the model's mode is restored."""
+    model = SimCLR(make_backbone("mlp", (3,), 4, seed=0, hidden_dim=5),
+                   make_head("transformer", 4, 2, seed=0, width=4, n_heads=2))
+    X64 = np.random.default_rng(1).standard_normal((600, 3))
+    X32 = torch.as_tensor(X64, dtype=torch.float32)
+    model.train()
+    h = embed(model, X64)
+    assert model.training
+    with torch.no_grad():
+        model.eval()
+        np.testing.assert_allclose(h, model.features(X32).numpy(), atol=1e-6)
+        z = embed(model, X32.clone().requires_grad_(True), part="head")
+        np.testing.assert_allclose(z[:512], model(X32[:512]).numpy(), atol=1e-6)
+        np.testing.assert_allclose(z[512:], model(X32[512:]).numpy(), atol=1e-6)
+    np.testing.assert_allclose(embed(model, X64[:4], batch_size=1, device="cpu"), h[:4], atol=1e-6)
+
+
+def test_sort_by_label_is_stable_on_long_inputs(rng):
+    y = rng.integers(0, 3, 1000)
+    order = sort_by_label(y)
+    assert np.all(np.diff(y[order]) >= 0)
+    for c in range(3):
+        idx = order[y[order] == c]
+        assert np.all(np.diff(idx) > 0)  # within a label, the original order

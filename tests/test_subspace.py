@@ -191,6 +191,8 @@ def test_cluster_sizes_gives_the_remainder_to_the_first_clusters():
     np.testing.assert_array_equal(cluster_sizes(6, 3), [2, 2, 2])
     np.testing.assert_array_equal(cluster_sizes(1, 1), [1])
     assert cluster_sizes(7, 3).dtype == np.int64
+    with pytest.raises(ValueError, match=r"^n must be an integer in \[1, inf\)"):
+        cluster_sizes(0, 1)
     with pytest.raises(ValueError, match="n must be >= K"):
         cluster_sizes(2, 3)
     with pytest.raises(ValueError, match="^K must be"):
@@ -201,9 +203,15 @@ def test_cluster_sizes_gives_the_remainder_to_the_first_clusters():
     (dict(n=5, m=2, K=1, r=3), "r must be <= m"),
     (dict(n=5, m=4, K=2, r=1, sizes=[2.0, 3.0]), "sizes must be K=2 integers"),
     (dict(n=5, m=4, K=2, r=1, sizes=[1, 1, 3]), "sizes must be K=2 integers"),
-    (dict(n=5, m=4, K=2, r=1, bases=np.zeros((2, 4, 2))), "bases"),
-    (dict(n=5, m=4, K=2, r=1, cone_angle=0.0), "cone_angle"),
-    (dict(n=5, m=4, K=2, r=1, cone_angle=2.0), "cone_angle"),
+    (dict(n=5, m=4, K=2, r=1, bases=np.zeros((2, 4, 2))), r"^bases must have shape \(2, 4, 1\)"),
+    (dict(n=5, m=4, K=2, r=1, bases=np.full((2, 4, 1), 0.6)), r"^bases must have orthonormal columns \(bases\[k\]\.T @ "
+                                                             r"bases\[k\] = I_r"),  # column norm 1.2, not 1
+    (dict(n=5, m=4, K=2, r=1, cone_angle=0.0), "^cone_angle must be in"),
+    (dict(n=5, m=4, K=2, r=1, cone_angle=2.0), "^cone_angle must be in"),
+    (dict(n=10, m=4, K=3, r=2), r"^\(K - 1\) \* r must be < m \(paper's assumption\), got \(K-1\)\*r = 4 >= m = 4$"),
+    (dict(n=10, m=9, K=4, r=3), r"got \(K-1\)\*r = 9 >= m = 9$"),
+    (dict(n=5, m=1, K=1, r=1, noise=0.1), r"^noise \(eps\) must be 0 when m = 1"),
+    (dict(n=5, m=4, K=0, r=1, sizes=np.array([], dtype=np.int64)), "^K must be"),
     (dict(n=5, m=0, K=1, r=1), "^m must be"),
     (dict(n=5, m=4, K=0, r=1), "^K must be"),
     (dict(n=5, m=4, K=1, r=0), "^r must be"),
@@ -246,3 +254,22 @@ def test_unit_row_check_uses_its_tolerance_and_reports_the_first_bad_row():
     assert check_unit_rows(bad, "W", atol=3.0).shape == (3, 2)
     with pytest.raises(ValueError, match="^W"):
         check_unit_rows(np.ones(3), "W")
+
+
+def test_defaults_and_the_returned_noise_level():
+    """Default: uniform on the sphere of the subspace (both signs of the first coordinate occur), sorted by
+    cluster, eps returned as given; a cluster of size 1 is allowed."""
+    d = subspace_clusters(200, 5, 2, 2, 0.25, 3)
+    coef = np.einsum("nmr,nm->nr", d.bases[d.labels], d.X)
+    assert np.any(coef[:, 0] < 0) and np.any(coef[:, 0] > 0)
+    assert d.eps == 0.25 and np.array_equal(d.labels, np.sort(d.labels))
+    e = subspace_clusters(5, 4, 2, 1, sizes=[1, 4], seed=0)
+    assert np.bincount(e.labels).tolist() == [1, 4]
+
+
+def test_default_names_and_tolerance_of_the_checks():
+    with pytest.raises(ValueError, match="^labels must be a 1-d array"):
+        check_labels([0, 1], 3)
+    with pytest.raises(ValueError, match=r"^X must have unit-norm rows \(\|\| X\[i\] \|\| = 1 within 1e-08\)"):
+        check_unit_rows(np.array([[1.0 + 2e-8, 0.0]]))
+    check_unit_rows(np.array([[1.0 + 5e-9, 0.0]]))
