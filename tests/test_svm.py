@@ -260,3 +260,90 @@ def test_max_margin_two_points_by_hand(solver):
 def test_bad_input_names_the_parameter(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------------------- small margins and the separability rule
+
+
+def test_small_margin_is_solved_accurately_by_hand():
+    """One feature, y z = (m, 1, ..., 1): the max-margin classifier is w = 1/m, margin kappa = m.  At
+    m = 3e-7 (above the rule's 1e-7 x data scale) the margin is exact to 1e-9 relative; 1 - sum(u) would
+    have no correct digit here (kappa^2 = 9e-14)."""
+    for m, scale_ in ((3e-7, 1.0), (1.5e-6, 10.0), (0.3, 1.0)):
+        Z = np.array([m] + [scale_] * 99)[:, None]
+        fit = max_margin(Z, np.ones(100))
+        assert fit.margin == pytest.approx(m, rel=1e-9) and fit.beta[0] == pytest.approx(1.0)
+        assert fit.n_support == 1
+
+
+@pytest.mark.parametrize("m, scale_", [(5e-8, 1.0), (5e-7, 10.0)])
+def test_margin_below_the_rule_is_not_separable(m, scale_):
+    """The documented rule: kappa below 1e-7 x sqrt(mean ||x_i||^2) counts as not separable."""
+    Z = np.array([m] + [scale_] * 99)[:, None]
+    with pytest.raises(ValueError, match="^Z, y are not linearly separable"):
+        max_margin(Z, np.ones(100))
+
+
+def test_cvxpy_separability_rule_and_support_count_agree_with_the_fast_solver(rng):
+    """cvxpy's threshold is 1e-6 x data scale: margin 2e-5 at scale ~10 is separable, 5e-6 is not; on a
+    generic instance the support-vector counts of the two solvers agree (the minimiser itself is one)."""
+    ok = max_margin_cvxpy(np.array([2e-5] + [10.0] * 99)[:, None], np.ones(100))
+    assert ok.margin == pytest.approx(2e-5, rel=1e-4)
+    with pytest.raises(ValueError, match="^Z, y are not linearly separable"):
+        max_margin_cvxpy(np.array([5e-6] + [10.0] * 99)[:, None], np.ones(100))
+    Z = rng.standard_normal((40, 5))
+    y = np.sign(Z @ rng.standard_normal(5))
+    a, b = max_margin(Z, y), max_margin_cvxpy(Z, y)
+    assert a.n_support == b.n_support and 1 <= a.n_support <= 5
+
+
+def test_cvxpy_solver_options_are_passed_on():
+    """One interior-point iteration cannot reach optimality: the solver's status is reported."""
+    Z = np.array([[1.0, 0.0], [0.0, -1.0], [3.0, 3.0]])
+    with pytest.raises(RuntimeError, match="^max_margin_cvxpy: solver status"):
+        max_margin_cvxpy(Z, [1, -1, 1], max_iter=1)
+
+
+def test_is_separable_falls_back_to_the_bounded_lp_when_highs_gives_no_verdict(monkeypatch):
+    """When the feasibility LP returns neither a point nor an infeasibility certificate (status 4, HiGHS's
+    numerical trouble), the bounded LP decides with the rule t* > tol x max_i ||x_i||_1.  X = diag rows
+    (t, 0), (0, 5), (0, 5) has t* = t (w = (1, 1)) and max row norm 5 (the sum of all rows is 10)."""
+    import scipy.optimize
+
+    import theory.svm as svm
+
+    real = scipy.optimize.linprog
+
+    def no_verdict(c, *a, method=None, **k):
+        res = real(c, *a, method=method, **k)
+        if method == "highs":
+            res.status = 4
+        return res
+
+    monkeypatch.setattr(svm, "linprog", no_verdict)
+    y = np.ones(3)
+
+    def data(t):
+        return np.array([[t, 0.0], [0.0, 5.0], [0.0, 5.0]])
+
+    assert is_separable(data(7e-7), y)  # 7e-7 > 1e-7 * 5
+    assert not is_separable(data(3e-7), y)  # 3e-7 < 5e-7
+    assert is_separable(data(3e-7), y, tol=1e-8)
+    assert not is_separable(np.array([[1.0, 0.0], [-1.0, 0.0]]), y[:2])
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: project(np.ones((2, 3)), np.ones(2), 0.5), r"^h must have shape"),
+    (lambda: project(np.ones(2), np.ones(2), 0.5), r"^h must be"),
+    (lambda: classification_error(np.ones(2), np.ones(2), 0.5, np.nan), r"^gamma must be"),
+    (lambda: max_margin_path(np.ones((2, 3)), [1, -1], np.ones(2), [0.0]), r"^h must have shape"),
+    (lambda: max_margin_path(np.ones((2, 2)), [1, -1, 1], np.ones(2), [0.0]), r"^y must have shape"),
+    (lambda: max_margin_path(np.ones((2, 2)), [1, -1], np.ones(2), [[0.0]]), r"^etas must be"),
+    (lambda: max_margin(np.ones((2, 2)), [1, 0]), r"^y must contain only the labels -1 and \+1$"),
+    (lambda: max_margin(np.array([[1.0, 0.0], [2.0, 0.0]]), [1, -1]),
+     r"^Z, y are not linearly separable through the origin: the hard-margin SVM has no solution \(check with "
+     r"is_separable; above delta\* this is the typical case\)$"),
+])
+def test_more_bad_input_names_the_parameter(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

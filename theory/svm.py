@@ -189,7 +189,9 @@ def _ldp(X: np.ndarray, *, kkt_tol: float = 1e-7) -> MaxMarginFit:
     ``f = e_{p+1}``, let ``u = argmin_{u >= 0} ||E u - f||`` and ``r = E u - f``.
     If ``r = 0`` the constraints are incompatible; otherwise
     ``w = -r_{1:p} / r_{p+1}``.  Since ``r`` is orthogonal to ``E u``,
-    ``||r||^2 = -r_{p+1} = kappa^2 / (1 + kappa^2)`` with ``kappa = 1/||w||``.
+    ``||r||^2 = -r_{p+1} = kappa^2 / (1 + kappa^2)`` with ``kappa = 1/||w||``;
+    ``-r_{p+1}`` is computed as ``||r||^2`` (no cancellation), not as
+    ``1 - sum(u)``, which has no correct digits for margins below ~1e-7.
     """
     n, p = X.shape
     E = np.empty((p + 1, n))
@@ -198,18 +200,22 @@ def _ldp(X: np.ndarray, *, kkt_tol: float = 1e-7) -> MaxMarginFit:
     f = np.zeros(p + 1)
     f[p] = 1.0
     u, _ = nnls(E, f, maxiter=max(50 * n, 1000))
+    Xu = X.T @ u
     r_last = float(u.sum()) - 1.0
+    # -r_last = ||r||^2 = ||X^T u||^2 + r_last^2 at the NNLS optimum; the sum of squares has no
+    # cancellation, while 1 - sum(u) loses all digits when the margin is small (kappa^2 ~ 1e-13).
+    neg_r = float(Xu @ Xu) + r_last * r_last
     scale = float(np.sqrt(np.mean(np.sum(X * X, axis=1))))
-    # -r_last = kappa^2/(1+kappa^2): a margin below ~1e-7 of the data scale is "not separable"
-    if -r_last <= (1e-7 * scale) ** 2 or not np.isfinite(r_last):
+    # neg_r = kappa^2/(1+kappa^2): a margin below ~1e-7 of the data scale is "not separable"
+    if neg_r <= (1e-7 * scale) ** 2 or not np.isfinite(neg_r):
         raise _not_separable()
-    w = (X.T @ u) / (-r_last)
+    w = Xu / neg_r
     margins = X @ w
     if margins.min() < 1.0 - kkt_tol:
         raise RuntimeError(f"max_margin: primal feasibility violated (min margin {margins.min():.3e} < 1)")
     # stationarity: w = sum_i alpha_i x_i with alpha = u / (-r_last) >= 0 and
     # complementary slackness alpha_i (x_i.w - 1) = 0
-    alpha = u / (-r_last)
+    alpha = u / neg_r
     if np.max(alpha * (margins - 1.0)) > kkt_tol * max(1.0, float(alpha.sum())):
         raise RuntimeError("max_margin: complementary slackness violated")  # pragma: no cover
     norm = float(np.linalg.norm(w))
@@ -265,7 +271,7 @@ def max_margin_cvxpy(Z, y, *, solver: str = "CLARABEL", **solver_options) -> Max
     prob = cp.Problem(cp.Maximize(t), [X @ b >= t, cp.norm(b, 2) <= 1])
     prob.solve(solver=solver, **solver_options)
     if prob.status not in ("optimal", "optimal_inaccurate") or b.value is None:
-        raise RuntimeError(f"max_margin_cvxpy: solver status {prob.status}")  # pragma: no cover
+        raise RuntimeError(f"max_margin_cvxpy: solver status {prob.status}")
     scale = float(np.sqrt(np.mean(np.sum(X * X, axis=1))))
     if float(t.value) <= 1e-6 * scale:
         raise _not_separable()
