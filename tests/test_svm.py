@@ -297,6 +297,7 @@ def test_cvxpy_separability_rule_and_support_count_agree_with_the_fast_solver(rn
     assert a.n_support == b.n_support and 1 <= a.n_support <= 5
 
 
+@pytest.mark.filterwarnings("ignore:Solution may be inaccurate")  # cvxpy's warning for the stopped solve
 def test_cvxpy_solver_options_are_passed_on():
     """One interior-point iteration cannot reach optimality: the solver's status is reported."""
     Z = np.array([[1.0, 0.0], [0.0, -1.0], [3.0, 3.0]])
