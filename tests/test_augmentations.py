@@ -131,3 +131,114 @@ def test_composed_augmentations_are_seeded(aug, shape):
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def _affine_reference(img: np.ndarray, angle_deg: float, scale: float, tx: float, ty: float) -> np.ndarray:
+    """scipy.ndimage.affine_transform (bilinear, zero outside) for the map random_affine documents: an output
+    pixel samples the input at R(angle) / scale applied about the centre, shifted by (tx, ty) half-widths."""
+    import scipy.ndimage as ndi
+
+    H, W = img.shape
+    a = np.deg2rad(angle_deg)
+    c, s = np.cos(a) / scale, np.sin(a) / scale
+    # (x, y) = (col, row): x_in = c x - s y + tx W/2, y_in = s x + c y + ty H/2 about the centre
+    M = np.array([[c, s], [-s, c]])  # acts on (row, col)
+    centre = np.array([(H - 1) / 2, (W - 1) / 2])
+    offset = centre - M @ centre + np.array([ty * H / 2, tx * W / 2])
+    return ndi.affine_transform(img, M, offset=offset, order=1, mode="constant", cval=0.0)
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_random_affine_matches_scipy_for_rotation_scale_and_translation_together(seed):
+    """All three jitters at once, against scipy at the parameters the generator draws (u = 2 rand - 1:
+    angle u0 * max_rotation, scale 1 + u1 * max_scale, translation (u2, u3) * max_translate); interior
+    pixels.  A scale applied the wrong way, a swapped translation or a non-similarity map differs."""
+    H = 24
+    yy, xx = np.meshgrid(np.arange(H, dtype=float), np.arange(H, dtype=float), indexing="ij")
+    img = np.exp(-((yy - 9) ** 2 / 5 + (xx - 13) ** 2 / 20)) + 0.5 * np.exp(-((yy - 15) ** 2 / 8 + (xx - 8) ** 2 / 3))
+    x = torch.tensor(img)[None, None].repeat(4, 1, 1, 1)
+    rot, sc, tr = 25.0, 0.3, 0.2
+    out = random_affine(x, gen(seed), max_rotation_deg=rot, max_scale=sc, max_translate=tr).numpy()
+    u = (torch.rand((4, 4), generator=gen(seed), dtype=torch.float64) * 2 - 1).numpy()
+    inside = (yy - (H - 1) / 2) ** 2 + (xx - (H - 1) / 2) ** 2 < (H / 2 - 6) ** 2
+    for b in range(4):
+        ref = _affine_reference(img, u[0, b] * rot, 1 + u[1, b] * sc, u[2, b] * tr, u[3, b] * tr)
+        np.testing.assert_allclose(out[b, 0][inside], ref[inside], atol=1e-10)
+
+
+def test_random_affine_defaults_are_ten_degrees_and_ten_percent():
+    x = torch.rand(5, 1, 8, 8, generator=gen(2), dtype=torch.float64)
+    torch.testing.assert_close(random_affine(x, gen(4)),
+                               random_affine(x, gen(4), max_rotation_deg=10.0, max_scale=0.1, max_translate=0.0))
+
+
+def test_gaussian_noise_has_the_input_precision_and_dropout_zero_is_the_identity():
+    """float64 input gets float64 noise (not float32 noise cast up: those values would survive a round trip
+    through float32); p = 0 returns the input object itself."""
+    x = torch.zeros(50, 50, dtype=torch.float64)
+    noise = gaussian_noise(x, 1.0, gen(3))
+    assert noise.dtype == torch.float64 and bool((noise.float().double() != noise).any())
+    assert feature_dropout(x, 0.0, gen(0)) is x
+    kept = feature_dropout(torch.ones(20, 20, dtype=torch.float64), 0.5, gen(1))
+    assert kept.dtype == torch.float64 and set(kept.unique().tolist()) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: gaussian_noise(torch.zeros(2), -1.0), r"^sigma must be"),
+    (lambda: feature_dropout(torch.zeros(2), -0.1), r"^p must be in \[0, 1\)"),
+    (lambda: random_shift(torch.zeros(2, 3), 1), r"^images must be a tensor of shape \(n, C, H, W\), got torch\.Size\(\[2, 3\]\)$"),
+    (lambda: random_shift([[1.0]], 1), r"^images must be a tensor of shape \(n, C, H, W\), got <class 'list'>$"),
+    (lambda: random_shift(torch.zeros(1, 1, 4, 4), -1), r"^max_shift must be"),
+    (lambda: random_affine(torch.zeros(1, 1, 4, 4), max_rotation_deg=-1.0), r"^max_rotation_deg must be in \[0, 180\]"),
+    (lambda: random_affine(torch.zeros(1, 1, 4, 4), max_rotation_deg=180.5), r"^max_rotation_deg must be in \[0, 180\]"),
+    (lambda: random_affine(torch.zeros(1, 1, 4, 4), max_scale=-0.1), r"^max_scale must be in \[0, 1\)"),
+    (lambda: random_affine(torch.zeros(1, 1, 4, 4), max_translate=-0.1), r"^max_translate must be in \[0, 1\]"),
+    (lambda: random_affine(torch.zeros(1, 1, 4, 4), max_translate=1.5), r"^max_translate must be in \[0, 1\]"),
+])
+def test_bad_input_names_the_parameter_and_its_range(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_range_ends_are_accepted():
+    x = torch.rand(2, 1, 6, 6, generator=gen(0), dtype=torch.float64)
+    assert random_affine(x, gen(0), max_rotation_deg=180.0, max_scale=0.0, max_translate=1.0).shape == x.shape
+
+
+def test_composed_augmentations_apply_their_parts_in_order_with_one_generator():
+    """VectorAugment = dropout then noise; ImageAugment = shift, affine (rotation and scale), noise; all from
+    one generator in that order (an independent re-composition of the parts gives the same tensor)."""
+    x = torch.randn(6, 5, generator=gen(0), dtype=torch.float64)
+    g = gen(5)
+    want = gaussian_noise(feature_dropout(x, 0.3, g), 0.2, g)
+    torch.testing.assert_close(VectorAugment(noise=0.2, dropout=0.3)(x, gen(5)), want, rtol=0, atol=0)
+    img = torch.rand(4, 1, 8, 8, generator=gen(1), dtype=torch.float64)
+    g = gen(9)
+    want = gaussian_noise(random_affine(random_shift(img, 2, g), g, max_rotation_deg=15.0, max_scale=0.2), 0.05, g)
+    got = ImageAugment(max_shift=2, max_rotation_deg=15.0, max_scale=0.2, noise=0.05)(img, gen(9))
+    torch.testing.assert_close(got, want, rtol=0, atol=0)
+    assert VectorAugment() == VectorAugment(noise=0.1, dropout=0.0)
+    assert ImageAugment() == ImageAugment(max_shift=1, max_rotation_deg=10.0, max_scale=0.1, noise=0.1)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: VectorAugment(noise=-0.1), r"^noise must be in \[0, inf\)"),
+    (lambda: VectorAugment(noise=float("nan")), r"^noise must be"),
+    (lambda: VectorAugment(dropout=-0.1), r"^dropout must be in \[0, 1\)"),
+    (lambda: VectorAugment(dropout=1.0), r"^dropout must be in \[0, 1\)"),
+    (lambda: ImageAugment(max_shift=-1), r"^max_shift must be"),
+    (lambda: ImageAugment(max_shift=1.5), r"^max_shift must be"),
+    (lambda: ImageAugment(max_rotation_deg=-1.0), r"^max_rotation_deg must be in \[0, 180\]"),
+    (lambda: ImageAugment(max_rotation_deg=181.0), r"^max_rotation_deg must be in \[0, 180\]"),
+    (lambda: ImageAugment(max_scale=-0.1), r"^max_scale must be in \[0, 1\)"),
+    (lambda: ImageAugment(max_scale=1.0), r"^max_scale must be in \[0, 1\)"),
+    (lambda: ImageAugment(noise=-1.0), r"^noise must be in \[0, inf\)"),
+])
+def test_composed_augmentations_validate_every_field_at_construction(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_composed_augmentations_accept_their_range_ends():
+    VectorAugment(noise=0.0, dropout=0.0)
+    ImageAugment(max_shift=0, max_rotation_deg=180.0, max_scale=0.0, noise=0.0)
