@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from scipy.special import logsumexp
+from scipy.special import logsumexp, ndtr
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -196,8 +196,6 @@ def _rank_one_gap_large_p(eps, s, tau, rho):
 
 def _projected_normal(theta, mean, var):
     """Density of the angle of N(mean, diag(var)) in the plane (the projected normal law)."""
-    from scipy.special import ndtr
-
     c, s_ = np.cos(theta), np.sin(theta)
     A = c * c / var[0] + s_ * s_ / var[1]
     z = (c * mean[0] / var[0] + s_ * mean[1] / var[1]) / np.sqrt(A)
@@ -239,8 +237,6 @@ def _rank_one_gap_p2(eps, s, tau, rho):
                                (t * res, eps * res))
         positive += (wu[i:i + 16] * pa[i:i + 16]) @ ((fb * np.cos(angle_a - theta)) @ wt) @ (wp * pp)
     both_neg = multivariate_normal(mean=[0.0, 0.0], cov=[[S, 1.0], [1.0, S]]).cdf([-r, -r])
-    from scipy.special import ndtr
-
     positive_1 = 1.0 - 4.0 * (ndtr(-r / np.sqrt(S)) - both_neg)
     return -(positive - positive_1) / tau + negative - np.log(np.cosh(1.0 / tau))
 
