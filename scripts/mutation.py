@@ -27,7 +27,9 @@ simulation tests (listed in ``SLOW``).
 from __future__ import annotations
 
 import argparse
+import ast
 import configparser
+import difflib
 import re
 import shutil
 import subprocess
@@ -106,7 +108,20 @@ _FALLBACK = ("HiGHS's verdict is then left to the bounded LP, which gives the sa
 _UNREACHABLE = "the message of an error no correct solver run reaches (pragma: no cover)"
 _SELF_CHECK = ("a self-check on the NNLS solution that never fires when NNLS is correct; the mutation changes no "
                "output of a correct run")
+_NEED_WEIGHTS = ("the explicit-softmax attention path runs instead of the fused kernel; the two agree to rounding "
+                 "(tested), so only speed and the last bits change")
+_BRACKET = ("the bisection needs only count(lo) < target <= count(hi) at its start (or lo = 1); any upper end "
+            "satisfying it gives the same final pair of widths")
 KNOWN_EQUIVALENT = [
+    ("heads", "t,attention=block(t,return_attention)", "t,attention=block(t,)", _NEED_WEIGHTS),
+    ("heads", "a,attention=self.attn(self.ln1(x),need_weights)", "a,attention=self.attn(self.ln1(x),)", _NEED_WEIGHTS),
+    ("heads", "a,attention=self.attn(x,need_weights)", "a,attention=self.attn(x,)", _NEED_WEIGHTS),
+    ("heads", "whilecount(hi)<target:", "whilecount(hi)<=target:", _BRACKET),
+    ("heads", "hi*=2", "hi*=3", _BRACKET),
+    ("heads", "lo,hi=1,1", "lo,hi=1,2", _BRACKET),
+    ("heads", "ifcount(mid)<target:", "ifcount(mid)<=target:",
+     "the bisection then ends at the largest width with count <= target and the next one: the same two "
+     "candidates (an exact match has gap 0 and is returned either way)"),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(None):", _ZERO_PROB),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(norms==1.0):", "a Gaussian row has norm exactly 1 with "
                                                                         "probability zero; the loop stays unentered"),
@@ -250,6 +265,8 @@ KNOWN_EQUIVALENT = [
 def equivalent_reason(before: str, after: str, module: str | None = None) -> str | None:
     """Why the mutation ``before -> after`` (one source line) cannot change any output, or None."""
     b, a = _strip(before), _strip(after)
+    if b == a:  # no visible change: not recognised as equivalent
+        return None
     for mod, kb, ka, reason in KNOWN_EQUIVALENT:
         if mod == module and b == kb and (ka == "*" or a == ka):
             return reason
@@ -271,7 +288,29 @@ def equivalent_reason(before: str, after: str, module: str | None = None) -> str
     return None
 
 
-def survivor_diff(work: Path, name: str) -> tuple[str, str]:
+def _mutant_sources(work: Path, module: str) -> dict[str, str]:
+    """``{function name: source}`` of every original and mutated function in mutmut's trampolined copy."""
+    path = work / "mutants" / "theory" / f"{module}.py"
+    if not path.exists():
+        return {}
+    src = path.read_text()
+    lines = src.splitlines()
+    return {n.name: "\n".join(lines[n.lineno - 1:n.end_lineno]) for n in ast.walk(ast.parse(src))
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def survivor_diff(work: Path, name: str, sources: dict[str, str] | None = None) -> tuple[str, str]:
+    """``(lines removed, lines added)`` of mutant ``name``.
+
+    Read from mutmut's copy of the module (``sources``, from :func:`_mutant_sources`) when given: one parse
+    instead of one ``mutmut show`` process per survivor; otherwise from ``mutmut show``.
+    """
+    func = name.rsplit(".", 1)[-1]
+    if sources is not None and func in sources and (orig := func.rsplit("__mutmut_", 1)[0] + "__mutmut_orig") in sources:
+        o = sources[orig].replace(orig, "f", 1).splitlines()  # the def line without the mangled name
+        m = sources[func].replace(func, "f", 1).splitlines()
+        diff = [l for l in difflib.unified_diff(o, m, lineterm="", n=0) if l[:3] not in ("---", "+++")]
+        return ("\n".join(l[1:] for l in diff if l.startswith("-")), "\n".join(l[1:] for l in diff if l.startswith("+")))
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     out = subprocess.run([mutmut, "show", name], cwd=work, capture_output=True, text=True, check=False).stdout
     minus = [l[1:] for l in out.splitlines() if l.startswith("-") and not l.startswith("---")]
@@ -285,10 +324,12 @@ def report(module: str, status: dict[str, list[str]], *, list_survivors: bool = 
     survived = status.get("survived", []) + status.get("no tests", [])  # a mutant no test reaches survives
     other = {k: len(v) for k, v in status.items() if k not in ("killed", "survived", "timeout", "no tests")}
     total = sum(len(v) for v in status.values())
-    equivalent = {}
+    equivalent, diffs = {}, {}
     if work is not None:
+        sources = _mutant_sources(work, module)
         for name in status.get("survived", []):
-            reason = equivalent_reason(*survivor_diff(work, name), module=module)
+            diffs[name] = survivor_diff(work, name, sources)
+            reason = equivalent_reason(*diffs[name], module=module)
             if reason:
                 equivalent[name] = reason
     scored = killed + timeout + len(survived) - len(equivalent)
@@ -299,6 +340,10 @@ def report(module: str, status: dict[str, list[str]], *, list_survivors: bool = 
     if list_survivors:
         for name in survived:
             print(f"  survived: {name}" + (f"  [equivalent: {equivalent[name]}]" if name in equivalent else ""))
+            if name in diffs and name not in equivalent:
+                for sign, text in zip("-+", diffs[name]):
+                    for line in text.splitlines():
+                        print(f"      {sign} {line.strip()[:150]}")
 
 
 def main(argv=None) -> int:

@@ -5,7 +5,13 @@ deadline) so that the suite finishes well inside CI's budget on 2 cores.
 Run the thorough profile locally with ``HYPOTHESIS_PROFILE=thorough``.
 """
 
+import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,24 +41,53 @@ def rng():
     return np.random.default_rng(20261123)
 
 
+#: The session's ``python -m figures --quick`` runs in a background process from the end of collection
+#: (``tests/_quick_run.py``, one core) while the other tests run on the other; the tests that need it
+#: are moved to the end of the run, by which time it has usually finished.
+_QUICK_RUN_FIXTURE = "quick_run_checked"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    needs = [item for item in items if _QUICK_RUN_FIXTURE in getattr(item, "fixturenames", ())]
+    if not needs:
+        return
+    items[:] = [item for item in items if item not in needs] + needs
+    if config.getoption("collectonly"):
+        return
+    root = Path(tempfile.mkdtemp(prefix="pytest-quick-run-"))
+    log = open(root / "log.txt", "wb")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("_quick_run.py")), str(root)],
+                            cwd=Path(__file__).resolve().parent.parent, stdout=log, stderr=subprocess.STDOUT, env=env)
+    config._quick_run = (proc, root, log)
+
+
+def pytest_unconfigure(config):
+    started = getattr(config, "_quick_run", None)
+    if started is not None:
+        proc, root, log = started
+        if proc.poll() is None:  # interrupted or failed early: leave no process behind
+            proc.kill()
+            proc.wait()
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def quick_run_checked(tmp_path_factory):
+def quick_run_checked(pytestconfig):
     """``python -m figures --quick`` into a temporary folder (every simulation runs once per session).
 
     Every figure saved is checked by :func:`figures._check.figure_problems` as it is drawn; returns
     ``(results root, figure folder, {figure stem: problems})``.
     """
-    from figures._check import checking_figures
-    from figures.__main__ import main
-    from figures.manifest import MANIFEST
-
-    root = tmp_path_factory.mktemp("figures")
-    res, figs = root / "results", root / "figs"
-    modules = sorted({e.plot().__module__ for e in MANIFEST if e.figures})
-    with checking_figures(modules) as problems:
-        rc = main(["--quick", "--results-dir", str(res), "--out", str(figs), "--no-progress"])
-    assert rc == 0
-    return res, figs, problems
+    started = getattr(pytestconfig, "_quick_run", None)
+    assert started is not None, "the background quick run was not started at collection"
+    proc, root, log = started
+    rc = proc.wait()
+    log.flush()
+    assert rc == 0, "python -m figures --quick failed:\n" + (root / "log.txt").read_text()[-4000:]
+    problems = json.loads((root / "problems.json").read_text())
+    return root / "results", root / "figs", problems
 
 
 @pytest.fixture(scope="session")

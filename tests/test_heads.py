@@ -8,6 +8,10 @@ from torch import nn
 from theory.heads import (
     HEAD_NAMES,
     IdentityHead,
+    LinearHead,
+    MLPHead,
+    MultiHeadSelfAttention,
+    TransformerBlock,
     TransformerHead,
     count_parameters,
     head_parameter_count,
@@ -117,40 +121,6 @@ def test_batched_sequences_equal_separate_calls():
         torch.testing.assert_close(A[b], Ab)
 
 
-@given(
-    name=st.sampled_from(["linear", "mlp", "transformer"]),
-    in_dim=st.integers(1, 20),
-    out_dim=st.integers(1, 20),
-    hidden=st.integers(1, 40),
-    n_layers=st.integers(1, 4),
-    norm=st.sampled_from(["pre", "post"]),
-)
-@example(name='linear', in_dim=1, out_dim=1, hidden=1, n_layers=1, norm='pre')
-@example(name='transformer', in_dim=20, out_dim=20, hidden=40, n_layers=4, norm='post')
-def test_closed_form_parameter_count(name, in_dim, out_dim, hidden, n_layers, norm):
-    if name == "mlp":
-        kw = dict(hidden_dim=hidden, n_layers=n_layers)
-    elif name == "transformer":
-        kw = dict(width=2 * hidden, n_heads=2, n_layers=n_layers, ffn_dim=hidden + 3, norm=norm)
-    else:
-        kw = {}
-    head = make_head(name, in_dim, out_dim, **kw)
-    assert count_parameters(head) == head_parameter_count(name, in_dim, out_dim, **kw)
-
-
-@given(target=st.integers(50, 10**6), in_dim=st.integers(1, 64), out_dim=st.integers(1, 64), L=st.integers(2, 6))
-@example(target=50, in_dim=1, out_dim=1, L=2)
-@example(target=10 ** 6, in_dim=64, out_dim=64, L=6)
-def test_match_hidden_dim_is_the_closest_width(target, in_dim, out_dim, L):
-    w = match_hidden_dim(target, in_dim, out_dim, n_layers=L)
-
-    def gap(h):
-        return abs(head_parameter_count("mlp", in_dim, out_dim, hidden_dim=h, n_layers=L) - target)
-
-    assert gap(w) <= gap(w + 1)
-    assert w == 1 or gap(w) <= gap(w - 1)
-
-
 @pytest.mark.parametrize("activation, n_layers, bias", [("relu", 3, True), ("gelu", 2, True), ("relu", 1, False), ("relu", 4, False)])
 def test_mlp_head_against_a_numpy_forward_pass_with_the_same_weights(activation, n_layers, bias):
     """Linear -> act -> ... -> Linear with no activation after the last layer, evaluated in numpy."""
@@ -215,3 +185,191 @@ def test_seeded_init_is_reproducible_and_leaves_global_rng_alone():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------------------ the validation contract of every constructor
+
+_SIZE_PARAMETERS = [  # (label, builder taking the one parameter by keyword, parameter, smallest allowed value)
+    ("IdentityHead", lambda **k: IdentityHead(**{"in_dim": 3, **k}), "in_dim", 1),
+    ("LinearHead", lambda **k: LinearHead(**{"in_dim": 3, "out_dim": 2, **k}), "in_dim", 1),
+    ("LinearHead", lambda **k: LinearHead(**{"in_dim": 3, "out_dim": 2, **k}), "out_dim", 1),
+    ("MLPHead", lambda **k: MLPHead(**{"in_dim": 3, "out_dim": 2, **k}), "in_dim", 1),
+    ("MLPHead", lambda **k: MLPHead(**{"in_dim": 3, "out_dim": 2, **k}), "out_dim", 1),
+    ("MLPHead", lambda **k: MLPHead(**{"in_dim": 3, "out_dim": 2, **k}), "hidden_dim", 1),
+    ("MLPHead", lambda **k: MLPHead(**{"in_dim": 3, "out_dim": 2, **k}), "n_layers", 1),
+    ("MultiHeadSelfAttention", lambda **k: MultiHeadSelfAttention(**{"width": 4, "n_heads": 1, **k}), "width", 1),
+    ("MultiHeadSelfAttention", lambda **k: MultiHeadSelfAttention(**{"width": 4, "n_heads": 1, **k}), "n_heads", 1),
+    ("TransformerBlock", lambda **k: TransformerBlock(**{"width": 4, "n_heads": 2, **k}), "ffn_dim", 1),
+    ("TransformerHead", lambda **k: TransformerHead(**{"in_dim": 3, "out_dim": 2, "n_heads": 1, **k}), "in_dim", 1),
+    ("TransformerHead", lambda **k: TransformerHead(**{"in_dim": 3, "out_dim": 2, "n_heads": 1, **k}), "out_dim", 1),
+    ("TransformerHead", lambda **k: TransformerHead(**{"in_dim": 3, "out_dim": 2, "n_heads": 1, **k}), "width", 1),
+    ("TransformerHead", lambda **k: TransformerHead(**{"in_dim": 3, "out_dim": 2, "n_heads": 1, **k}), "n_layers", 1),
+    ("TransformerHead", lambda **k: TransformerHead(**{"in_dim": 3, "out_dim": 2, "width": 4, **k}), "n_heads", 1),
+    ("TransformerHead", lambda **k: TransformerHead(**{"in_dim": 3, "out_dim": 2, "n_heads": 1, **k}), "ffn_dim", 1),
+    ("match_hidden_dim", lambda **k: match_hidden_dim(**{"target": 40, "in_dim": 3, "out_dim": 2, **k}), "target", 1),
+    ("match_hidden_dim", lambda **k: match_hidden_dim(**{"target": 40, "in_dim": 3, "out_dim": 2, **k}), "n_layers", 2),
+] + [
+    (f"{fn.__name__}({name!r})", (lambda fn, name: lambda **k: fn(**{"name": name, "in_dim": 3, "out_dim": 2, **k}))(fn, name),
+     param, 1)
+    for fn in (make_head, head_parameter_count)
+    for name in ("linear", "mlp", "transformer")
+    for param in ("in_dim", "out_dim")
+]
+
+
+@pytest.mark.parametrize("label, build, param, smallest", _SIZE_PARAMETERS,
+                         ids=[f"{lab}-{p}" for lab, _, p, _ in _SIZE_PARAMETERS])
+def test_every_size_parameter_accepts_its_smallest_value_and_refuses_the_next_one_down(label, build, param, smallest):
+    """The documented lower bound is the bound checked, and the refusal names the parameter."""
+    build(**{param: smallest})  # the smallest size is a valid head
+    for bad in (smallest - 1, 2.5):
+        with pytest.raises(ValueError, match=rf"^{param} must be an integer in \[{smallest}, "):
+            build(**{param: bad})
+
+
+@pytest.mark.parametrize("build", [
+    lambda d: TransformerBlock(4, 2, dropout=d),
+    lambda d: TransformerHead(3, 2, width=4, n_heads=2, n_layers=1, dropout=d),
+])
+def test_dropout_must_lie_in_the_unit_interval_closed_on_the_left(build):
+    for ok in (0.0, 0.5, 0.999):
+        build(ok)
+    for bad in (-0.1, 1.0, 1.5, float("nan")):
+        with pytest.raises(ValueError, match=r"^dropout must be"):
+            build(bad)
+
+
+def test_dropout_is_off_by_default_and_acts_only_in_training_mode():
+    x = torch.randn(6, 3, generator=torch.Generator().manual_seed(0))
+    default = make_head("transformer", 3, 2, seed=1, width=4, n_heads=2, n_layers=2).train()
+    torch.testing.assert_close(default(x), default(x), rtol=0, atol=0)  # no dropout: a deterministic training step
+    noisy = make_head("transformer", 3, 2, seed=1, width=4, n_heads=2, n_layers=2, dropout=0.5).train()
+    torch.manual_seed(0)
+    assert not torch.allclose(noisy(x), noisy(x))
+    noisy.eval()  # dropout off: the same weights as the default head give the default head's output
+    torch.testing.assert_close(noisy(x), default.eval()(x), rtol=0, atol=0)
+
+
+def test_messages_name_the_offending_value_and_agree_between_factory_and_closed_form():
+    names = ", ".join(("none", "identity", "linear", "mlp", "transformer"))  # the documented names, typed out
+    for fn in (make_head, head_parameter_count):
+        with pytest.raises(ValueError) as err:
+            fn("attention", 4, 4)
+        assert str(err.value) == f"head must be one of {names}, got 'attention'"
+    for build in (lambda: MultiHeadSelfAttention(6, 4), lambda: TransformerHead(4, 4, width=6, n_heads=4)):
+        with pytest.raises(ValueError) as err:
+            build()
+        assert str(err.value) == "n_heads must divide width, got width=6, n_heads=4"
+    for build in (lambda: TransformerBlock(4, 2, norm="middle"), lambda: TransformerHead(4, 4, norm="middle")):
+        with pytest.raises(ValueError) as err:
+            build()
+        assert str(err.value) == "norm must be 'pre' or 'post', got 'middle'"
+    with pytest.raises(ValueError, match=r"^x must be a torch.Tensor, got ndarray$"):
+        make_head("linear", 4, 4)(np.zeros((3, 4)))
+
+
+# --------------------------------------------------------------------- parameter counts, every option
+
+@given(
+    name=st.sampled_from(HEAD_NAMES),
+    in_dim=st.integers(1, 12),
+    out_dim=st.one_of(st.none(), st.integers(1, 12)),
+    defaults=st.booleans(),
+    bias=st.booleans(),
+    hidden=st.integers(1, 6),
+    n_layers=st.integers(1, 3),
+    n_heads=st.sampled_from([1, 2]),
+    ffn=st.one_of(st.none(), st.integers(1, 9)),
+    norm=st.sampled_from(["pre", "post"]),
+)
+@example(name="mlp", in_dim=3, out_dim=2, defaults=True, bias=True, hidden=1, n_layers=1, n_heads=1, ffn=None, norm="pre")
+@example(name="transformer", in_dim=5, out_dim=None, defaults=True, bias=True, hidden=1, n_layers=1, n_heads=1,
+         ffn=None, norm="pre")
+@example(name="transformer", in_dim=4, out_dim=4, defaults=False, bias=True, hidden=2, n_layers=2, n_heads=2,
+         ffn=None, norm="post")  # width == in_dim == out_dim: no input or output map
+@example(name="linear", in_dim=3, out_dim=2, defaults=False, bias=False, hidden=1, n_layers=1, n_heads=1, ffn=None,
+         norm="pre")
+@example(name="mlp", in_dim=3, out_dim=2, defaults=False, bias=False, hidden=4, n_layers=3, n_heads=1, ffn=None,
+         norm="pre")
+@example(name="identity", in_dim=3, out_dim=7, defaults=True, bias=True, hidden=1, n_layers=1, n_heads=1, ffn=None,
+         norm="pre")
+def test_closed_form_count_matches_torch_for_every_option(name, in_dim, out_dim, defaults, bias, hidden, n_layers,
+                                                          n_heads, ffn, norm):
+    """``head_parameter_count`` against torch's own count of the built module, defaults included."""
+    if defaults or name in ("none", "identity"):
+        kw = {}
+    elif name == "linear":
+        kw = dict(bias=bias)
+    elif name == "mlp":
+        kw = dict(hidden_dim=hidden, n_layers=n_layers, bias=bias)
+    else:
+        kw = dict(width=n_heads * hidden, n_heads=n_heads, n_layers=n_layers, ffn_dim=ffn, norm=norm)
+    head = make_head(name, in_dim, out_dim, **kw)
+    assert count_parameters(head, trainable_only=False) == count_parameters(head)  # nothing frozen
+    assert count_parameters(head) == head_parameter_count(name, in_dim, out_dim, **kw)
+    linears = [m for m in head.modules() if isinstance(m, nn.Linear)]
+    if "bias" in kw:
+        assert all((m.bias is None) == (not bias) for m in linears)
+
+
+def test_count_parameters_counts_only_trainable_ones_unless_asked():
+    head = make_head("mlp", 5, 3, hidden_dim=7, n_layers=2)
+    head.last_linear.requires_grad_(False)
+    total = 6 * 7 + 8 * 3  # hand count: (5 + 1) 7 + (7 + 1) 3
+    assert count_parameters(head, trainable_only=False) == total
+    assert count_parameters(head) == count_parameters(head, trainable_only=True) == 6 * 7
+
+
+def test_attention_without_bias_has_only_its_four_weight_matrices():
+    attn = MultiHeadSelfAttention(8, 2, bias=False)
+    assert count_parameters(attn) == 4 * 8 * 8
+    assert attn.qkv.bias is None and attn.out.bias is None
+
+
+def test_attention_module_returns_its_maps_by_default_and_matches_torch():
+    """Called with no flag, the attention module returns the maps; both paths equal torch's MultiheadAttention."""
+    width, h, L = 8, 2, 5
+    with seeded_init(4):
+        attn = MultiHeadSelfAttention(width, h).to(DT)
+    ref = nn.MultiheadAttention(width, h, batch_first=True).to(DT)
+    with torch.no_grad():
+        ref.in_proj_weight.copy_(attn.qkv.weight)
+        ref.in_proj_bias.copy_(attn.qkv.bias)
+        ref.out_proj.weight.copy_(attn.out.weight)
+        ref.out_proj.bias.copy_(attn.out.bias)
+    x = torch.randn(3, L, width, generator=torch.Generator().manual_seed(1), dtype=DT)
+    out, A = attn(x)
+    ref_out, ref_A = ref(x, x, x, need_weights=True, average_attn_weights=False)
+    torch.testing.assert_close(out, ref_out, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(A, ref_A, rtol=1e-10, atol=1e-12)
+    fused, none = attn(x, need_weights=False)
+    assert none is None
+    torch.testing.assert_close(fused, ref_out, rtol=1e-10, atol=1e-12)
+    block = TransformerBlock(width, h, ffn_dim=4).to(DT)
+    assert block(x)[1] is not None and block.norm == "pre"  # the documented default
+
+
+def test_batched_sequences_equal_separate_calls_on_the_fused_path():
+    head = _transformer(6, n_heads=2)
+    x = torch.randn(3, 4, 6, generator=torch.Generator().manual_seed(2), dtype=DT)
+    z = head(x)
+    assert z.shape == (3, 4, 5)
+    for b in range(3):
+        torch.testing.assert_close(z[b], head(x[b]), rtol=1e-10, atol=1e-12)
+    assert head.norm == "pre" and _transformer(6, norm="post").norm == "post"
+
+
+@given(target=st.integers(1, 10**5), in_dim=st.integers(1, 16), out_dim=st.integers(1, 16), L=st.integers(2, 4),
+       bias=st.booleans())
+@example(target=1, in_dim=1, out_dim=1, L=2, bias=True)  # the smallest target: width 1
+@example(target=7, in_dim=2, out_dim=1, L=2, bias=True)  # counts 5 (w = 1) and 9 (w = 2): a tie goes to w = 1
+@example(target=6, in_dim=2, out_dim=1, L=2, bias=True)  # between the counts of w = 1 and 2, nearer w = 1
+@example(target=10 ** 5, in_dim=16, out_dim=16, L=4, bias=False)
+def test_match_hidden_dim_is_the_closest_width_and_ties_go_to_the_smaller(target, in_dim, out_dim, L, bias):
+    w = match_hidden_dim(target, in_dim, out_dim, n_layers=L, bias=bias)
+
+    def gap(h):  # brute force over the module torch builds
+        return abs(count_parameters(make_head("mlp", in_dim, out_dim, hidden_dim=h, n_layers=L, bias=bias)) - target)
+
+    assert gap(w) <= gap(w + 1)
+    assert w == 1 or gap(w - 1) > gap(w)  # strictly: an equal gap one below would have been chosen

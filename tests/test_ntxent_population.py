@@ -293,3 +293,38 @@ def test_layer_integrals_have_the_hand_derived_limits(tau):
         assert j1 * tau == pytest.approx(-1.0, abs=0.05) and j2 / np.sqrt(np.pi / (2 * tau)) == pytest.approx(-1.0, abs=0.05)
     else:
         assert j1 == pytest.approx(-np.pi / (4 * tau * tau), rel=1e-6) and j2 == pytest.approx(-np.pi / (4 * tau * tau), rel=1e-6)
+
+
+def _large_p_limit_oracle(t, s, tau, rho):
+    """(E cos+, E_a log E_b- exp(cos-/tau)) as p -> inf, on the oracle's own graded Gauss-Legendre rule (panels
+    from 1e-2 sqrt(1 - t) at the sign changes, 16 nodes each): cos = (t a b + (1 - t) c) /
+    sqrt((t a^2 + (1 - t) S)(t b^2 + (1 - t) S)), c = 1 for the positive pair, 0 for a negative."""
+    S, r, eps = 1.0 + s, np.sqrt(rho), 1.0 - t
+    x, w = _geometric_panels(np.sqrt(max(eps, 1e-300)), r + 14.0 * np.sqrt(S), 16, 2.0)
+    A, B = x[:, None], x[None, :]
+
+    def cos(c):
+        return (t * A * B + eps * c) / np.sqrt((t * A * A + eps * S) * (t * B * B + eps * S))
+
+    pa = _normal_pdf(x, r, S)
+    positive = np.sum((w * pa)[:, None] * w[None, :] * _normal_pdf(B, r + (A - r) / S, S - 1.0 / S) * cos(1.0))
+    q = 0.5 * (_normal_pdf(x, r, S) + _normal_pdf(x, -r, S))
+    negative = np.sum(w * pa * np.log(np.sum((w * q)[None, :] * np.exp(cos(0.0) / tau), axis=1)))
+    return positive, negative
+
+
+@pytest.mark.parametrize("t, s, tau, rho", [
+    (0.5, 1.0, 1.0, 1.0), (0.2, 0.1, 0.2, 4.0), (0.9, 10.0, 5.0, 0.5), (0.999, 2.0, 1.0, 2.0),
+    (1.0 - 1e-6, 2.0, 0.5, 1.0), (0.99, 0.1, 0.05, 1e-3), (0.7, 1e2, 1e3, 1e2),
+])
+def test_large_p_limit_against_an_independent_graded_rule(t, s, tau, rho):
+    """The p -> inf value, and each of its two terms, to 1e-10 near rank one too (where a rule that does not
+    resolve the layer of width sqrt(1 - t) errs by ~1e-2).  The oracle grades its panels at the sign changes
+    only, so it needs sigma2 >= 0.1: below, the positive pair's conditional density (variance S - 1/S) is too
+    narrow for it."""
+    v = population_ntxent(t, s, tau, rho, None)
+    positive, negative = _large_p_limit_oracle(t, s, tau, rho)
+    assert v.positive == pytest.approx(positive, abs=1e-10)
+    assert v.negative == pytest.approx(negative, abs=1e-10)
+    assert v.value == pytest.approx(-positive / tau + negative, abs=1e-10 / tau + 1e-10)
+    assert v.error < 1e-10
