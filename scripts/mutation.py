@@ -116,6 +116,10 @@ KNOWN_EQUIVALENT = [
     ("heads", "t,attention=block(t,return_attention)", "t,attention=block(t,)", _NEED_WEIGHTS),
     ("heads", "a,attention=self.attn(self.ln1(x),need_weights)", "a,attention=self.attn(self.ln1(x),)", _NEED_WEIGHTS),
     ("heads", "a,attention=self.attn(x,need_weights)", "a,attention=self.attn(x,)", _NEED_WEIGHTS),
+    ("heads", "q4,k4,v4=(t.reshape(-1,self.n_heads,L,self.d_k)fortin(q,k,v))",
+     "q4,k4,v4=(t.reshape(-1,L,self.d_k)fortin(q,k,v))",
+     "3-d instead of 4-d inputs to scaled_dot_product_attention: torch takes its math path instead of the "
+     "fused kernel; the same attention, to rounding"),
     ("heads", "whilecount(hi)<target:", "whilecount(hi)<=target:", _BRACKET),
     ("heads", "hi*=2", "hi*=3", _BRACKET),
     ("heads", "lo,hi=1,1", "lo,hi=1,2", _BRACKET),

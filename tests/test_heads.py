@@ -214,6 +214,10 @@ _SIZE_PARAMETERS = [  # (label, builder taking the one parameter by keyword, par
     for fn in (make_head, head_parameter_count)
     for name in ("linear", "mlp", "transformer")
     for param in ("in_dim", "out_dim")
+] + [
+    (f"head_parameter_count({name!r})", (lambda name: lambda **k: head_parameter_count(name, 3, 2, **k))(name), param, 1)
+    for name, params in (("mlp", ("hidden_dim", "n_layers")), ("transformer", ("width", "n_layers", "ffn_dim")))
+    for param in params
 ]
 
 
@@ -291,6 +295,10 @@ def test_messages_name_the_offending_value_and_agree_between_factory_and_closed_
          norm="pre")
 @example(name="mlp", in_dim=3, out_dim=2, defaults=False, bias=False, hidden=4, n_layers=3, n_heads=1, ffn=None,
          norm="pre")
+@example(name="linear", in_dim=3, out_dim=2, defaults=True, bias=True, hidden=1, n_layers=1, n_heads=1, ffn=None,
+         norm="pre")
+@example(name="mlp", in_dim=3, out_dim=2, defaults=False, bias=True, hidden=4, n_layers=1, n_heads=1, ffn=None,
+         norm="pre")  # one layer: a linear map
 @example(name="identity", in_dim=3, out_dim=7, defaults=True, bias=True, hidden=1, n_layers=1, n_heads=1, ffn=None,
          norm="pre")
 def test_closed_form_count_matches_torch_for_every_option(name, in_dim, out_dim, defaults, bias, hidden, n_layers,
@@ -373,3 +381,21 @@ def test_match_hidden_dim_is_the_closest_width_and_ties_go_to_the_smaller(target
 
     assert gap(w) <= gap(w + 1)
     assert w == 1 or gap(w - 1) > gap(w)  # strictly: an equal gap one below would have been chosen
+
+
+@pytest.mark.parametrize("target, in_dim, out_dim", [(1, 1, 1), (6, 2, 1), (7, 2, 1), (5000, 10, 4), (10**5, 16, 16)])
+def test_match_hidden_dim_defaults_match_the_default_mlp_head(target, in_dim, out_dim):
+    """With no options the width is matched for make_head("mlp", ...)'s own defaults (2 layers, biases)."""
+    w = match_hidden_dim(target, in_dim, out_dim)
+
+    def gap(h):
+        return abs(count_parameters(make_head("mlp", in_dim, out_dim, hidden_dim=h)) - target)
+
+    assert gap(w) <= gap(w + 1) and (w == 1 or gap(w - 1) > gap(w))
+
+
+def test_linear_head_and_block_defaults_against_hand_counts():
+    assert count_parameters(LinearHead(5, 3)) == 5 * 3 + 3  # biases by default
+    assert count_parameters(LinearHead(5, 3, bias=False)) == 5 * 3
+    block = TransformerBlock(8, 2)  # ffn_dim defaults to 4 * width = 32
+    assert count_parameters(block) == (4 * 64 + 4 * 8) + (2 * 8 * 32 + 32 + 8) + 4 * 8
