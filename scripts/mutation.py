@@ -120,6 +120,8 @@ KNOWN_EQUIVALENT = [
      "q4,k4,v4=(t.reshape(-1,L,self.d_k)fortin(q,k,v))",
      "3-d instead of 4-d inputs to scaled_dot_product_attention: torch takes its math path instead of the "
      "fused kernel; the same attention, to rounding"),
+    ("attention", "Y=Y/np.where(nrm>0,nrm,1.0)", "Y=Y/np.where(nrm>0,nrm,2.0)",
+     "the divisor replaces a zero norm, where the row is 0 and stays 0 whatever it is divided by"),
     ("heads", "whilecount(hi)<target:", "whilecount(hi)<=target:", _BRACKET),
     ("heads", "hi*=2", "hi*=3", _BRACKET),
     ("heads", "lo,hi=1,1", "lo,hi=1,2", _BRACKET),

@@ -509,3 +509,245 @@ def test_distinct_query_and_key_weights_against_a_loop_and_torch():
 def test_theory_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------------------ documented ranges, each end and just beyond
+
+_X4 = np.eye(4)[:3]
+_RANGE_CASES = [  # (function, valid keyword arguments, parameter, low, high, low closed, high closed)
+    (theorem2_gain, dict(delta=0.1, Delta=0.5, n=5), "delta", 0.0, 1.0, True, True),
+    (theorem2_gain, dict(delta=0.1, Delta=0.5, n=5), "Delta", -1.0, 1.0, True, True),
+    (corrected_score_gap, dict(delta=0.1, Delta=0.5, sizes=[3, 3]), "delta", 0.0, 1.0, True, True),
+    (corrected_score_gap, dict(delta=0.1, Delta=0.5, sizes=[3, 3]), "Delta", -1.0, 1.0, True, True),
+    (corrected_fusion_bound, dict(delta0=0.1, Delta0=0.5, sizes=[3, 3], L=2), "delta0", 0.0, 1.0, True, True),
+    (corrected_fusion_bound, dict(delta0=0.1, Delta0=0.5, sizes=[3, 3], L=2), "Delta0", -1.0, 1.0, True, True),
+    (noise_delta, dict(eps=0.1), "eps", 0.0, 1.0, True, False),
+    (noise_Delta, dict(eps=0.1, rho=0.5), "rho", 0.0, 1.0, True, True),
+    (attention_scores, dict(X=_X4, Wq=np.eye(4)), "scale", 0.0, None, False, None),
+    (attention_layers, dict(X=_X4, W=np.eye(4), L=2), "scale", 0.0, None, False, None),
+]
+
+
+@pytest.mark.parametrize("fn, kw, name, low, high, low_closed, high_closed", _RANGE_CASES,
+                         ids=[f"{c[0].__name__}-{c[2]}" for c in _RANGE_CASES])
+def test_every_documented_range_end_is_accepted_or_refused_by_name(fn, kw, name, low, high, low_closed, high_closed):
+    step = 1e-9
+    for end, closed, beyond in ((low, low_closed, low - step), (high, high_closed, None if high is None else high + step)):
+        if end is None:
+            continue
+        if closed:
+            fn(**{**kw, name: end})
+        else:
+            with pytest.raises(ValueError, match=rf"^{name} must be"):
+                fn(**{**kw, name: end})
+        with pytest.raises(ValueError, match=rf"^{name} must be"):
+            fn(**{**kw, name: beyond})
+    fn(**{**kw, name: 1e3 if high is None else 0.5 * (low + high)})
+
+
+@pytest.mark.parametrize("fn, kw", [
+    (lambda **k: theorem2_gain(0.1, 0.5, **k), {"n": 1}),
+    (lambda **k: corrected_fusion_bound(0.1, 0.5, [3, 3], **k), {"L": 1}),
+    (lambda **k: attention_layers(_X4, np.eye(4), **k), {"L": 1}),
+])
+def test_integer_parameters_accept_one_and_refuse_zero(fn, kw):
+    (name, one), = kw.items()
+    fn(**{name: one})
+    with pytest.raises(ValueError, match=rf"^{name} must be an integer in \[1, "):
+        fn(**{name: 0})
+
+
+@pytest.mark.parametrize("fn", [lambda s: corrected_score_gap(0.1, 0.5, s), lambda s: corrected_fusion_bound(0.1, 0.5, s, 2)])
+def test_cluster_sizes_must_be_two_or_more_positive_integers(fn):
+    fn([1, 1])  # the smallest sizes
+    fn(np.array([2, 3, 4], dtype=np.uint8))
+    for bad in ([3], [3, 0], [3.0, 3.0], [[3, 3]], [3, -1]):
+        with pytest.raises(ValueError, match=r"^sizes must be >= 2 positive integers \(cluster sizes\), got "):
+            fn(bad)
+
+
+def test_noise_bounds_on_arrays_follow_the_scalar_ones_and_refuse_any_bad_entry():
+    eps = np.array([0.0, 0.3, 0.9])
+    rho = np.array([1.0, 0.5, 0.0])
+    d, D = noise_delta(eps), noise_Delta(eps, rho)
+    assert isinstance(d, np.ndarray) and isinstance(D, np.ndarray) and isinstance(noise_delta(0.3), float)
+    # hand-derived: delta = sin(theta_eps), Delta = cos(theta_eps + theta_rho), cos theta_eps = 1 - eps
+    te, tr = np.arccos(1 - eps), np.arccos(rho)
+    np.testing.assert_allclose(d, np.sin(te), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(D, np.cos(te + tr), rtol=1e-13, atol=1e-15)
+    for bad in ([0.1, 1.0], [-0.1, 0.2], [0.5, np.nan]):
+        with pytest.raises(ValueError, match=r"^eps must be in \[0, 1\)$"):
+            noise_delta(np.array(bad))
+    noise_delta(np.array([0.0, 0.999]))
+    for bad in ([0.5, 1.1], [-0.1, 0.2]):
+        with pytest.raises(ValueError, match=r"^rho must be in \[0, 1\]$"):
+            noise_Delta(np.array([0.1, 0.1]), np.array(bad))
+    noise_Delta(np.array([0.1, 0.1]), np.array([0.0, 1.0]))
+
+
+# ------------------------------------------------------------ the corrected bounds against vertex enumeration
+
+def _score_gap_by_vertices(delta, Delta, sizes, scale):
+    """min over within pairs of S_ij minus max over across pairs of S_pq, S_ij = scale sum_c nu_c p_ic p_jc,
+    over the box of admissible projections (own in [Delta, 1], others in [-delta, delta]); a bilinear function
+    on a box is extreme at its vertices, so a loop over the vertices of (p_i, p_j) is exact."""
+    import itertools
+
+    nu = np.asarray(sizes, dtype=float)
+    K = nu.size
+
+    def box(c):
+        return [[Delta, 1.0] if k == c else [-delta, delta] for k in range(K)]
+
+    def extreme(ci, cj, pick):
+        vals = [scale * float(np.sum(nu * np.array(pi) * np.array(pj)))
+                for pi in itertools.product(*box(ci)) for pj in itertools.product(*box(cj))]
+        return pick(vals)
+
+    within = min(extreme(c, c, min) for c in range(K))
+    across = max(extreme(a, b, max) for a in range(K) for b in range(K) if a != b)
+    return within - across
+
+
+@given(delta=st.floats(0.0, 1.0), Delta=st.floats(1e-3, 1.0), sizes=st.lists(st.integers(1, 6), min_size=2, max_size=4),
+       scale=st.floats(0.1, 3.0))
+@example(delta=0.1, Delta=0.6, sizes=[2, 3, 5], scale=1.0)  # n - nu_a - nu_b > 0: the delta^2 terms count
+@example(delta=0.0, Delta=1.0, sizes=[1, 1], scale=0.1)
+@example(delta=1.0, Delta=1e-3, sizes=[6, 1, 1, 6], scale=3.0)
+def test_corrected_score_gap_is_the_exact_worst_case_over_admissible_projections(delta, Delta, sizes, scale):
+    assert corrected_score_gap(delta, Delta, sizes, scale=scale) == pytest.approx(
+        _score_gap_by_vertices(delta, Delta, sizes, scale), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("Delta", [0.0, -0.4])
+def test_corrected_score_gap_without_sign_information_uses_the_bound_minus_n(Delta):
+    """Delta <= 0: nothing bounds the own projection away from 0, so each within term is only >= -nu_c and the
+    within bound is -n (a valid, cruder bound than the box minimum)."""
+    sizes, delta = [2, 3, 4], 0.2
+    n = 9
+    across = max((sizes[a] + sizes[b]) * delta + (n - sizes[a] - sizes[b]) * delta**2
+                 for a in range(3) for b in range(3) if a != b)
+    assert corrected_score_gap(delta, Delta, sizes) == pytest.approx(-n - across, rel=1e-13)
+    assert corrected_score_gap(delta, Delta, sizes, scale=2.5) == pytest.approx(2.5 * (-n - across), rel=1e-13)
+
+
+def test_corrected_fusion_bound_follows_its_documented_recursion():
+    """The recursion of the docstring, iterated by hand from the vertex-enumeration gap (no call to the
+    package's gap), for unequal sizes, a scale, and until it turns vacuous."""
+    sizes, scale, L = np.array([2, 3, 5]), 0.5, 6
+    n = sizes.sum()
+    d, D = 0.05, 0.8
+    expected = []
+    for _ in range(L):
+        if not (D > 0 and d <= 1):
+            break
+        g = _score_gap_by_vertices(min(d, 1.0), D, sizes, scale)
+        expected.append(g)
+        q = max(1.0 / (1.0 + nu / (n - nu) * np.exp(g)) for nu in sizes)
+        D_next = (1 - q) * D - q * d
+        if D_next <= 0:
+            break
+        d, D = min(((1 - q) * d + q) / D_next, 1.0), min(D_next, 1.0)
+    out = corrected_fusion_bound(0.05, 0.8, sizes, L, scale=scale)
+    assert out.shape == (L,)
+    np.testing.assert_allclose(out[:len(expected)], expected, rtol=1e-12, atol=1e-12)
+    assert np.all(np.isneginf(out[len(expected):]))
+    assert corrected_fusion_bound(0.05, 0.8, sizes, 1)[0] == pytest.approx(
+        _score_gap_by_vertices(0.05, 0.8, sizes, 1.0), rel=1e-12)  # the default scale is 1
+    assert np.all(np.isneginf(corrected_fusion_bound(0.1, -0.2, sizes, 3)))  # Delta0 <= 0: vacuous from the start
+
+
+# ------------------------------------------------------------ fusion_weights: its options and fallbacks
+
+@pytest.mark.parametrize("direction", ["integrity", "mean"])
+def test_fusion_weights_with_the_true_bases_are_orthogonal_to_the_whole_other_subspaces(direction):
+    """Two points per rank-3 subspace: the clusters' numerical spans are 2-d, so without the bases the
+    columns only avoid the other clusters' points; with them they avoid the whole subspaces (checked with the
+    generator's bases and numpy's SVD, not the package's)."""
+    d = subspace_clusters(6, 9, 3, 3, seed=5, cone_angle=0.3)
+    assert np.all(np.bincount(d.labels) == 2)
+    W_true = fusion_weights(d.X, d.labels, direction=direction, bases=list(d.bases))
+    W_span = fusion_weights(d.X, d.labels, direction=direction)
+    for j in range(6):
+        others = [k for k in range(3) if k != d.labels[j]]
+        assert np.abs(np.concatenate(d.bases[others], axis=1).T @ W_true[:, j]).max() < 1e-10
+        assert np.abs(d.X[d.labels != d.labels[j]] @ W_span[:, j]).max() < 1e-10
+    leak = max(np.abs(np.concatenate(d.bases[[k for k in range(3) if k != d.labels[j]]], axis=1).T @ W_span[:, j]).max()
+               for j in range(6))
+    assert leak > 1e-3  # without the bases the columns do see the other subspaces
+
+
+def test_fusion_weights_rank_truncates_each_clusters_span():
+    """rank=1 on rank-2 clusters: the span is the top singular direction of each cluster (numpy's SVD), so
+    the construction equals the one built from those bases, and cross scores no longer vanish."""
+    d = subspace_clusters(12, 6, 2, 2, seed=2)
+    tops = [np.linalg.svd(d.X[d.labels == k], full_matrices=False)[2][:1].T for k in range(2)]
+    for direction in ("integrity", "mean"):
+        W1 = fusion_weights(d.X, d.labels, direction=direction, rank=1)
+        Wb = fusion_weights(d.X, d.labels, direction=direction, bases=tops)
+        np.testing.assert_allclose(W1, Wb, atol=1e-7)
+        A = attention_scores(d.X, W1)
+        assert np.abs(A[d.labels[:, None] != d.labels[None, :]]).max() > 1e-3
+
+
+def test_fusion_weights_fallback_for_a_cluster_around_the_origin_takes_the_majority_orientation():
+    """Three unit points at 120 degrees in a plane (0 in their hull: no direction is positive on all): the
+    fallback maximises min |x_i . w| (a dense grid over the plane's circle is the oracle; the optimum 1/2 is
+    attained along a point, which then sees +-1 and -+1/2 twice), oriented so that two of the three are
+    positive."""
+    ang = np.deg2rad([90.0, 210.0, 330.0])
+    X = np.zeros((4, 4))
+    X[:3, 0], X[:3, 1] = np.cos(ang), np.sin(ang)
+    X[3, 2] = 1.0
+    labels = np.array([0, 0, 0, 1])
+    W = fusion_weights(X, labels)
+    w = W[:, 0]
+    assert np.linalg.norm(w) == pytest.approx(1.0, abs=1e-9) and abs(w[2]) < 1e-9  # in V_0 = span(e1, e2, e4)
+    proj = X[:3] @ w
+    assert np.sum(proj > 0) == 2
+    t = np.linspace(0.0, 2.0 * np.pi, 200_001)
+    grid = np.abs(np.stack([np.cos(t), np.sin(t)], 1) @ X[:3, :2].T).min(1).max()
+    assert np.abs(proj).min() == pytest.approx(grid, abs=1e-6)
+    assert grid == pytest.approx(0.5, abs=1e-6)  # hand-derived: w along one point sees 1, 1/2, 1/2
+
+
+def test_mean_direction_of_a_cancelling_cluster_is_its_top_singular_direction():
+    """{a, -a, b, -b}: the projected mean is exactly 0, so the direction is the top right singular vector of
+    the projected cluster (numpy's SVD, up to sign); a cluster inside the other subspaces gets a zero column."""
+    a = np.array([1.0, 0.0, 0.0, 0.0])
+    b = np.array([0.6, 0.8, 0.0, 0.0])
+    X = np.stack([a, -a, b, -b, np.array([0.0, 0.0, 1.0, 0.0])])
+    labels = np.array([0, 0, 0, 0, 1])
+    W = fusion_weights(X, labels, direction="mean")
+    top = np.linalg.svd(X[:4, :2], full_matrices=False)[2][0]
+    assert abs(abs(W[:2, 0] @ top) - 1.0) < 1e-12 and np.abs(W[2:, 0]).max() < 1e-12
+    np.testing.assert_allclose(W[:, :4], np.repeat(W[:, :1], 4, axis=1), atol=0)
+    Xc, lc = _coplanar()  # every cluster lies in the span of the other two: no admissible direction
+    np.testing.assert_array_equal(fusion_weights(Xc, lc, direction="mean"), np.zeros((3, 3)))
+
+
+def test_attention_layers_options_residual_and_renormalisation_against_a_loop():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((5, 3))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    W = rng.standard_normal((3, 3))
+    for residual, renormalize in ((False, True), (True, True), (True, False), (False, False)):
+        tr = attention_layers(X, W, 3, residual=residual, renormalize=renormalize, scale=0.7)
+        x = X.copy()
+        for layer in range(3):
+            S = 0.7 * (x @ W) @ (x @ W).T
+            A = np.exp(S - S.max(1, keepdims=True))
+            A /= A.sum(1, keepdims=True)
+            y = A @ x + (x if residual else 0.0)
+            if renormalize:
+                y = y / np.linalg.norm(y, axis=1, keepdims=True)
+            np.testing.assert_allclose(tr.scores[layer], S, rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(tr.attention[layer], A, rtol=1e-12, atol=1e-14)
+            x = y
+            np.testing.assert_allclose(tr.X[layer + 1], x, rtol=1e-12, atol=1e-14)
+    default = attention_layers(X, W, 2)  # documented defaults: no residual, renormalised rows
+    np.testing.assert_allclose(np.linalg.norm(default.X[1:], axis=-1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(default.X[1], attention_layers(X, W, 2, residual=False, renormalize=True).X[1], atol=0)
+    # W = 0: uniform attention over x and -x gives a zero row, left at zero (no 0/0)
+    zero = attention_layers(np.array([[1.0, 0, 0], [-1.0, 0, 0]]), np.zeros((3, 3)), 1)
+    np.testing.assert_array_equal(zero.X[1], np.zeros((2, 3)))
