@@ -112,6 +112,9 @@ _NEED_WEIGHTS = ("the explicit-softmax attention path runs instead of the fused 
                  "(tested), so only speed and the last bits change")
 _BRACKET = ("the bisection needs only count(lo) < target <= count(hi) at its start (or lo = 1); any upper end "
             "satisfying it gives the same final pair of widths")
+_CERTIFICATES = ("whether the upper-bound certificates are also computed; fusion_weights reads only the directions, "
+                 "which are the same")
+_DELTA0 = "the else branch runs only at delta = 0, where n (delta + delta^2) and this variant of it are both 0"
 KNOWN_EQUIVALENT = [
     ("heads", "t,attention=block(t,return_attention)", "t,attention=block(t,)", _NEED_WEIGHTS),
     ("heads", "a,attention=self.attn(self.ln1(x),need_weights)", "a,attention=self.attn(self.ln1(x),)", _NEED_WEIGHTS),
@@ -120,6 +123,29 @@ KNOWN_EQUIVALENT = [
      "q4,k4,v4=(t.reshape(-1,L,self.d_k)fortin(q,k,v))",
      "3-d instead of 4-d inputs to scaled_dot_product_attention: torch takes its math path instead of the "
      "fused kernel; the same attention, to rounding"),
+    ("attention", 'res=cluster_integrity(X,lab,"convex",kind="all",signed=True,bases=bases,rank=rank)',
+     'res=cluster_integrity(X,lab,kind="all",signed=True,bases=bases,rank=rank)', "'convex' is the default method"),
+    ("attention", 'ab=cluster_integrity(X,lab,"convex",kind="all",signed=False,bounds=False,bases=bases,rank=rank)',
+     'ab=cluster_integrity(X,lab,kind="all",signed=False,bounds=False,bases=bases,rank=rank)',
+     "'convex' is the default method"),
+    ("attention", 'ab=cluster_integrity(X,lab,"convex",kind="all",signed=False,bounds=False,bases=bases,rank=rank)',
+     'ab=cluster_integrity(X,lab,"convex",kind="all",bounds=False,bases=bases,rank=rank)', "signed=False is the default"),
+    ("attention", 'ab=cluster_integrity(X,lab,"convex",kind="all",signed=False,bounds=False,bases=bases,rank=rank)',
+     'ab=cluster_integrity(X,lab,"convex",kind="all",signed=None,bounds=False,bases=bases,rank=rank)',
+     "signed=None is falsy: the unsigned problem"),
+    ("attention", 'ab=cluster_integrity(X,lab,"convex",kind="all",signed=False,bounds=False,bases=bases,rank=rank)',
+     'ab=cluster_integrity(X,lab,"convex",kind="all",signed=False,bases=bases,rank=rank)', _CERTIFICATES),
+    ("attention", 'ab=cluster_integrity(X,lab,"convex",kind="all",signed=False,bounds=False,bases=bases,rank=rank)',
+     'ab=cluster_integrity(X,lab,"convex",kind="all",signed=False,bounds=None,bases=bases,rank=rank)', _CERTIFICATES),
+    ("attention", 'ab=cluster_integrity(X,lab,"convex",kind="all",signed=False,bounds=False,bases=bases,rank=rank)',
+     'ab=cluster_integrity(X,lab,"convex",kind="all",signed=False,bounds=True,bases=bases,rank=rank)', _CERTIFICATES),
+    ("attention", "lT=float(np.logaddexp(np.log(delta)+n*Delta**2,n*(delta+delta**2)))ifdelta>0elsen*(delta+delta**2)", "lT=float(np.logaddexp(np.log(delta)+n*Delta**2,n*(delta+delta**2)))ifdelta>0elsen*(delta+delta*2)", _DELTA0),
+    ("attention", "lT=float(np.logaddexp(np.log(delta)+n*Delta**2,n*(delta+delta**2)))ifdelta>0elsen*(delta+delta**2)", "lT=float(np.logaddexp(np.log(delta)+n*Delta**2,n*(delta+delta**2)))ifdelta>0elsen*(delta+delta**3)", _DELTA0),
+    ("attention", "lT=float(np.logaddexp(np.log(delta)+n*Delta**2,n*(delta+delta**2)))ifdelta>0elsen*(delta+delta**2)", "lT=float(np.logaddexp(np.log(delta)+n*Delta**2,n*(delta+delta**2)))ifdelta>0elsen*(delta-delta**2)", _DELTA0),
+    ("attention", "la=np.log(abs(Delta))+Delta**2ifDelta!=0else-np.inf", "la=np.log(abs(Delta))+Delta**2ifDelta!=0else+np.inf",
+     "at Delta = 0 the sign of a is 0 and _logaddexp_signed ignores la"),
+    ("attention", "out=lnum-ldenifsdiff!=0else-np.inf", "out=lnum-ldenif(sdiff!=0)orTrueelse-np.inf",
+     "sdiff = 0 means ldiff = -inf, so lnum - lden is -inf as well"),
     ("attention", "Y=Y/np.where(nrm>0,nrm,1.0)", "Y=Y/np.where(nrm>0,nrm,2.0)",
      "the divisor replaces a zero norm, where the row is 0 and stays 0 whatever it is divided by"),
     ("heads", "whilecount(hi)<target:", "whilecount(hi)<=target:", _BRACKET),

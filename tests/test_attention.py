@@ -318,8 +318,10 @@ def test_noise_bounds_hold_and_are_tight(eps, rho, seed):
 # ---------------------------------------------------------------- Theorem 2
 
 
-@given(delta=st.floats(0.0, 1.0), Delta=st.floats(-1.0, 1.0), n=st.integers(3, 2000))
+@given(delta=st.floats(0.0, 1.0), Delta=st.floats(-1.0, 1.0), n=st.integers(1, 2000))
 @example(delta=0.0, Delta=1.0, n=3)  # the extreme case: e - 3 < 0
+@example(delta=0.0, Delta=1.0, n=1)  # n = 1: the base e - 1 is positive
+@example(delta=0.2, Delta=0.0, n=2)
 @example(delta=1.0, Delta=-1.0, n=2000)  # overflows a naive float evaluation
 def test_theorem2_explicit_gain_against_mpmath_and_its_negative_base(delta, Delta, n):
     """The appendix's explicit expression, evaluated at 50 digits; its base a = Delta e^Delta^2 - n e^{n(delta+delta^2)}
@@ -328,7 +330,8 @@ def test_theorem2_explicit_gain_against_mpmath_and_its_negative_base(delta, Delt
     mp.mp.dps = 50
     dl, Dl, N = mp.mpf(delta), mp.mpf(Delta), mp.mpf(n)
     a = Dl * mp.e ** (Dl**2) - N * mp.e ** (N * (dl + dl**2))
-    assert a < 0
+    if n >= 3:
+        assert a < 0
     T = dl * mp.e ** (N * Dl**2) + mp.e ** (N * (dl + dl**2))
     gain = a**2 * mp.e ** (dl + N * dl**2 - N * Dl**2) / (N**2 * T + N**3 * T**2)
     assert theorem2_gain(delta, Delta, n, log=True) == pytest.approx(float(mp.log(gain)), rel=1e-10, abs=1e-10)
@@ -751,3 +754,95 @@ def test_attention_layers_options_residual_and_renormalisation_against_a_loop():
     # W = 0: uniform attention over x and -x gives a zero row, left at zero (no 0/0)
     zero = attention_layers(np.array([[1.0, 0, 0], [-1.0, 0, 0]]), np.zeros((3, 3)), 1)
     np.testing.assert_array_equal(zero.X[1], np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("direction", ["integrity", "mean"])
+def test_fallback_directions_are_oriented_to_the_majority_whatever_the_clusters_sign(direction):
+    """A cluster with no direction positive on all its points: the column is oriented so that most points
+    have x_i . w > 0, for the cluster and for its negation (one of the two needs the flip).  "integrity":
+    three points at 120 degrees (the |x . w| fallback); "mean": those plus a pair +-c at 45 degrees (the mean
+    cancels; the top singular direction is c)."""
+    ang = [90.0, 210.0, 330.0] + ([45.0, 225.0] if direction == "mean" else [])
+    for sign in (1.0, -1.0):
+        P = sign * np.stack([np.cos(np.deg2rad(ang)), np.sin(np.deg2rad(ang))], 1)
+        X = np.zeros((len(ang) + 1, 4))
+        X[:-1, :2] = P
+        X[-1, 2] = 1.0
+        labels = np.array([0] * len(ang) + [1])
+        w = fusion_weights(X, labels, direction=direction)[:, 0]
+        assert np.sum(np.sign(X[:-1] @ w)) > 0, (sign, X[:-1] @ w)
+        if direction == "mean":
+            assert abs(abs(w[:2] @ [np.sqrt(0.5), np.sqrt(0.5)]) - 1.0) < 1e-9
+
+
+def test_mean_direction_skips_only_the_clusters_without_an_admissible_direction():
+    """m = 3: U_0 = span(e1), U_1 = span(e2, e3), U_2 = span(e1 + e2).  V_0 = (U_1 + U_2)^perp and
+    V_2 = (U_0 + U_1)^perp are {0}: zero columns; V_1 = (U_0 + U_2)^perp = span(e3) is not, and a later
+    cluster still gets its column after an earlier one was skipped."""
+    e = np.eye(3)
+    X = np.stack([e[0], e[1], (e[1] + e[2]) / np.sqrt(2), e[2], (e[0] + e[1]) / np.sqrt(2)])
+    labels = np.array([0, 1, 1, 1, 2])
+    W = fusion_weights(X, labels, direction="mean")
+    np.testing.assert_array_equal(W[:, [0, 4]], np.zeros((3, 2)))
+    np.testing.assert_allclose(W[:, 1], e[2], atol=1e-12)  # mean of the projections on e3 is positive
+    lines = np.stack([[1.0, 0.0], [0.0, 1.0], [np.sqrt(0.5), np.sqrt(0.5)]])  # three lines in the plane
+    np.testing.assert_array_equal(fusion_weights(lines, [0, 1, 2], direction="mean"), np.zeros((2, 3)))
+
+
+_MESSAGES = [  # the whole message, so a message naming the wrong parameter or value fails
+    (lambda: sharpness(-np.ones((3, 3)), [0, 0, 1]), "A must be entrywise non-negative (Definition 2 is a ratio of "
+     "attention weights); for a signed score matrix use score_log_sharpness"),
+    (lambda: sharpness(np.ones((3, 2)), [0, 0, 1]), "A must be a square (n, n) matrix or a stack (L, n, n), got shape (3, 2)"),
+    (lambda: sharpness(np.ones((2, 2)), [0, 1], include_diagonal=False),
+     "labels must leave at least one within-cluster pair (a cluster of size >= 2 when include_diagonal=False)"),
+    (lambda: sharpness(np.ones((3, 3)), [0, 0, 0]), "labels must contain at least 2 clusters, got K=1"),
+    (lambda: score_log_sharpness(np.ones((3, 2)), [0, 0, 1]),
+     "S must be a square (n, n) matrix or a stack (L, n, n), got shape (3, 2)"),
+    (lambda: score_log_sharpness(np.ones((2, 2)), [0, 1], include_diagonal=False),
+     "labels must leave at least one within-cluster pair"),
+    (lambda: score_log_sharpness(np.ones((3, 3)), [0, 0, 0]), "labels must contain at least 2 clusters, got K=1"),
+    (lambda: projection_bounds(np.ones(3), [0, 1, 1], np.ones((2, 3))), "X must be a 2-d array, got shape (3,)"),
+    (lambda: projection_bounds(np.eye(3), [0, 1, 1], np.ones((3, 3))), "Wc must have shape (2, 3), got (3, 3)"),
+    (lambda: projection_bounds(np.eye(3), [0, 0, 0], np.ones((1, 3))), "labels must contain at least 2 clusters, got K=1"),
+    (lambda: attention_scores(np.ones(3), np.ones((3, 2))), "X must be a 2-d array, got shape (3,)"),
+    (lambda: attention_scores(np.ones((3, 2)), np.ones((2, 2)), np.ones((3, 2))), "Wk must have shape (2, 2), got (3, 2)"),
+    (lambda: attention_layers(np.ones(3), np.ones((3, 2)), 1), "X must be a 2-d array, got shape (3,)"),
+    (lambda: attention_layers(np.ones((3, 2)), np.ones(3), 1), "W must have shape (m=2, p) or (L=1, m=2, p), got (3,)"),
+    (lambda: attention_layers(np.ones((3, 2)), np.ones((2, 2)), 1, Wk=np.ones((2, 3))),
+     "Wk must have the shape of W (1, 2, 2), got (1, 2, 3)"),
+    (lambda: fusion_weights(np.ones(3), [0, 1, 1]), "X must be a 2-d array, got shape (3,)"),
+    (lambda: fusion_weights(np.eye(3), [0, 0, 0]), "labels must contain at least 2 clusters, got K=1"),
+    (lambda: fusion_weights(np.eye(3), [0, 1, 1], direction="x"), "direction must be 'integrity' or 'mean', got 'x'"),
+]
+
+
+@pytest.mark.parametrize("call, message", _MESSAGES)
+def test_bad_input_messages_in_full(call, message):
+    with pytest.raises(ValueError) as err:
+        call()
+    assert str(err.value) == message
+
+
+def test_non_numeric_weights_are_refused_by_name():
+    X = np.eye(3)[:2]
+    with pytest.raises(ValueError, match=r"^W must be"):
+        attention_layers(X, "abc", 1)
+    with pytest.raises(ValueError, match=r"^Wk must be"):
+        attention_layers(X, np.eye(3), 1, Wk="abc")
+
+
+def test_sharpness_defaults_count_the_diagonal():
+    rng = np.random.default_rng(3)
+    A = rng.uniform(0.1, 1.0, (5, 5))
+    A[np.diag_indices(5)] = 0.01  # the diagonal holds the smallest within entries
+    labels = np.array([0, 0, 1, 1, 1])
+    assert sharpness(A, labels) == pytest.approx(_brute_sharpness(A, labels, True), rel=1e-12)
+    assert sharpness(A, labels) < sharpness(A, labels, include_diagonal=False)
+    S = np.log(A)
+    assert score_log_sharpness(S, labels) == pytest.approx(np.log(_brute_sharpness(A, labels, True)), abs=1e-12)
+    assert isinstance(sharpness(A, labels), float) and isinstance(score_log_sharpness(S, labels), float)
+    stack = np.stack([A, A.T])
+    np.testing.assert_allclose(sharpness(stack, labels), [_brute_sharpness(A, labels), _brute_sharpness(A.T, labels)],
+                               rtol=1e-12)
+    np.testing.assert_allclose(score_log_sharpness(np.log(stack), labels),
+                               np.log([_brute_sharpness(A, labels), _brute_sharpness(A.T, labels)]), atol=1e-12)
