@@ -19,6 +19,7 @@ from theory.population_loss import (
     reduced_loss,
     reduced_projector,
 )
+from theory.population_loss import empirical_loss
 
 LOSS_FN = {"exact": population_loss, "first_order": first_order_loss}
 
@@ -392,3 +393,142 @@ def test_unimodal_search_agrees_with_the_grid_search(loss):
         assert np.all(np.abs(vg - vu) <= 1e-12 * np.abs(vg) + 1e-300)
     with pytest.raises(ValueError, match="method must be"):
         minimize_reduced(0.5, 1.0, 1.0, 5, loss, method="newton")
+
+
+# ------------------------------------------------------------ the finite-batch plug-in loss (training)
+
+def _empirical_loss_loop(W, h1, h2, hn, tau):
+    """The plug-in estimate written with loops over the batch and over all B^2 (first view, negative) pairs."""
+    B = h1.shape[0]
+    z1, z2, zn = h1 @ W.T, h2 @ W.T, hn @ W.T
+    N = np.sqrt(np.mean([z @ z for z in z1]) * np.mean([z @ z for z in zn]))
+    align = np.mean([(a - b) @ (a - b) for a, b in zip(z1, z2)]) / (2 * tau * N)
+    terms = [-(a - c) @ (a - c) / (2 * tau * N) for a in z1 for c in zn]
+    top = max(terms)
+    return align + top + np.log(np.sum(np.exp(np.array(terms) - top)) / B**2)
+
+
+@given(seed=st.integers(0, 2**16), B=st.integers(1, 6), p=st.integers(1, 4), k=st.integers(1, 3),
+       tau=st.floats(0.05, 20.0))
+@example(seed=0, B=1, p=1, k=1, tau=0.05)
+@example(seed=2 ** 16, B=6, p=4, k=3, tau=20.0)
+def test_empirical_loss_against_a_loop(seed, B, p, k, tau):
+    import torch
+
+    rng = np.random.default_rng(seed)
+    W, h1, h2, hn = rng.standard_normal((k, p)), *rng.standard_normal((3, B, p))
+    out = empirical_loss(*(torch.tensor(a) for a in (W, h1, h2, hn)), tau)
+    assert out.shape == () and out.dtype == torch.float64
+    assert float(out) == pytest.approx(_empirical_loss_loop(W, h1, h2, hn, tau), rel=1e-12, abs=1e-12)
+
+
+def test_empirical_loss_on_a_stack_of_projectors_with_their_own_temperatures():
+    import torch
+
+    rng = np.random.default_rng(7)
+    S, B, p, k = 3, 5, 4, 2
+    W, h1, h2, hn = rng.standard_normal((S, k, p)), *rng.standard_normal((3, S, B, p))
+    taus = np.array([0.3, 1.0, 4.0])
+    out = empirical_loss(*(torch.tensor(a) for a in (W, h1, h2, hn)), torch.tensor(taus))
+    assert out.shape == (S,)
+    for s in range(S):
+        assert float(out[s]) == pytest.approx(_empirical_loss_loop(W[s], h1[s], h2[s], hn[s], taus[s]), rel=1e-12)
+    Wt = torch.tensor(W[0], requires_grad=True)
+    args = [torch.tensor(a[0]) for a in (h1, h2, hn)]
+    assert torch.autograd.gradcheck(lambda w: empirical_loss(w, *args, 0.7), (Wt,), eps=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("tau, message", [
+    (0.0, r"^tau must be in \(0, inf\)"), (-1.0, r"^tau must be in \(0, inf\)"), (np.nan, r"^tau must be"),
+])
+def test_empirical_loss_refuses_bad_temperatures_scalar_or_tensor(tau, message):
+    import torch
+
+    x = torch.ones(2, 3, dtype=torch.float64)
+    with pytest.raises(ValueError, match=message):
+        empirical_loss(torch.eye(3, dtype=torch.float64), x, x, x, tau)
+    with pytest.raises(ValueError, match=r"^tau must be in \(0, inf\)$"):
+        empirical_loss(torch.eye(3, dtype=torch.float64), x, x, x, torch.tensor([1.0, tau]))
+
+
+def test_empirical_loss_refuses_mismatched_shapes_with_the_shapes_in_the_message():
+    import torch
+
+    x, y = torch.ones(2, 3), torch.ones(3, 3)
+    with pytest.raises(ValueError, match=r"^h1, h2 and h_neg must have equal shapes \(\.\.\., B, p\), got "
+                                         r"\(2, 3\), \(3, 3\), \(2, 3\)$"):
+        empirical_loss(torch.eye(3), x, y, x, 1.0)
+    with pytest.raises(ValueError, match=r"^h1, h2 and h_neg must have equal shapes"):
+        empirical_loss(torch.eye(3), x, x, y, 1.0)
+    z = torch.ones(0, 3)
+    with pytest.raises(ValueError, match=r"^h1, h2 and h_neg must have equal shapes"):
+        empirical_loss(torch.eye(3), z, z, z, 1.0)
+    with pytest.raises(ValueError, match=r"^W must have shape \(\.\.\., k, 3\), got \(2, 4\)$"):
+        empirical_loss(torch.ones(2, 4), x, x, x, 1.0)
+
+
+# ------------------------------------------------------------ documented ranges and options
+
+def test_first_order_expansion_measure_ranges_and_array_messages():
+    assert isinstance(first_order_expansion_measure(1.0, 0.5, 1.0), float)
+    arr = first_order_expansion_measure(np.array([0.0, 1.0]), 0.5, 1.0)
+    assert isinstance(arr, np.ndarray) and arr.shape == (2,)
+    assert arr[0] == 0.0  # sigma2 = 0: ell = 0, no expansion
+    # hand-derived: ell tau = log(3) * 0.5 < 2 -> t = ell tau (1 + s) / (rho (2 - ell tau))
+    ell = np.log(3.0)
+    assert arr[1] == pytest.approx(ell * 0.5 * 2.0 / (2.0 - ell * 0.5), rel=1e-14)
+    assert first_order_expansion_measure(1.0, 2.0 / ell, 1.0) == 1.0  # ell tau = 2 exactly: rank one
+    for kw, msg in [(dict(sigma2=np.array([1.0, -1e-9])), r"^sigma2 must be finite and in \[0, inf\)$"),
+                    (dict(sigma2=np.array([1.0, np.inf])), r"^sigma2 must be finite and in \[0, inf\)$"),
+                    (dict(tau=np.array([1.0, 0.0])), r"^tau must be finite and in \(0, inf\)$"),
+                    (dict(tau=np.array([1.0, np.nan])), r"^tau must be finite and in \(0, inf\)$"),
+                    (dict(rho=np.array([1.0, 0.0])), r"^rho must be finite and in \(0, inf\)$"),
+                    (dict(rho=np.array([1.0, np.inf])), r"^rho must be finite and in \(0, inf\)$")]:
+        args = {"sigma2": 1.0, "tau": 0.5, "rho": 1.0, **kw}
+        with pytest.raises(ValueError, match=msg):
+            first_order_expansion_measure(**args)
+
+
+@pytest.mark.parametrize("name, smallest", [("d", 1), ("n_restarts", 1), ("max_iter", 1)])
+def test_full_w_search_integer_options_accept_one_and_refuse_zero(name, smallest):
+    mu = np.array([1.0, 0.5])
+    kw = {"n_restarts": 1, "max_iter": 5, "seed": 0}
+    res = minimize_population_loss_full(mu, 1.0, 1.0, **{**kw, name: smallest})
+    assert np.isfinite(res.loss_value)
+    with pytest.raises(ValueError, match=rf"^{name} must be an integer in \[{smallest}, "):
+        minimize_population_loss_full(mu, 1.0, 1.0, **{**kw, name: smallest - 1})
+
+
+def test_full_w_search_returns_a_consistent_minimiser_with_its_defaults():
+    """The defaults (exact loss, d = p) and the fields: W of unit Frobenius norm with shape (d, p), M = W^T W,
+    the loss value of that W by the numpy closed form, rank_one False for a full-rank W, the same for a seed."""
+    mu = np.array([1.0, -0.5, 0.25])
+    res = minimize_population_loss_full(mu, 0.5, 0.3, n_restarts=2, seed=1)
+    assert res.W.shape == (3, 3) and res.loss == "exact"
+    assert np.linalg.norm(res.W) == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(res.M, res.W.T @ res.W, atol=1e-15)
+    assert res.loss_value == pytest.approx(population_loss(res.W, mu, 0.5, 0.3), rel=1e-10)
+    assert res.rank_one is False or res.rank_one == (res.expansion_measure == 1.0)
+    assert res.expansion_measure == pytest.approx(expansion_measure(res.W, mu), abs=1e-12)
+    again = minimize_population_loss_full(mu, 0.5, 0.3, n_restarts=2, seed=1)
+    np.testing.assert_array_equal(again.W, res.W)
+    red = minimize_population_loss(mu, 0.5, 0.3)
+    assert res.loss_value >= red.loss_value - 1e-9  # no W beats the reduced minimum
+    assert res.loss_value == pytest.approx(red.loss_value, abs=1e-6)  # and multistart L-BFGS reaches it
+    wide = minimize_population_loss_full(mu, 0.5, 0.3, d=5, n_restarts=1, seed=1)
+    assert wide.W.shape == (5, 3)
+
+
+def test_monte_carlo_loss_is_reproducible_and_reports_its_sample_size():
+    _, mu, W = _instance(1, 3, 2, 1.0)
+    a = monte_carlo_loss(W, mu, 0.5, 1.0, n=400, n_groups=4, seed=5)
+    b = monte_carlo_loss(W, mu, 0.5, 1.0, n=400, n_groups=4, seed=5)
+    c = monte_carlo_loss(W, mu, 0.5, 1.0, n=400, n_groups=4, seed=6)
+    assert a == b and a.value != c.value and a.n == 400 and a.stderr > 0
+    with pytest.raises(ValueError, match=r"^n_groups must be an integer in \[2, "):
+        monte_carlo_loss(W, mu, 0.5, 1.0, n=400, n_groups=1)
+    monte_carlo_loss(W, mu, 0.5, 1.0, n=4, n_groups=2)  # the smallest sample: 2 per group
+    with pytest.raises(ValueError, match=r"^n must be an integer in \[6, "):
+        monte_carlo_loss(W, mu, 0.5, 1.0, n=5, n_groups=3)
+    with pytest.raises(ValueError, match=r"^W must have shape"):
+        monte_carlo_loss(np.ones((2, 4)), mu, 0.5, 1.0, n=400)
