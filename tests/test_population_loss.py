@@ -532,3 +532,77 @@ def test_monte_carlo_loss_is_reproducible_and_reports_its_sample_size():
         monte_carlo_loss(W, mu, 0.5, 1.0, n=5, n_groups=3)
     with pytest.raises(ValueError, match=r"^W must have shape"):
         monte_carlo_loss(np.ones((2, 4)), mu, 0.5, 1.0, n=400)
+
+
+@pytest.mark.parametrize("args, kwargs, message", [
+    ((np.array([1.0, -1e-9]), 1.0, 1.0, 3), {}, "sigma2 must be in [0, inf)"),
+    ((np.array([1.0, np.inf]), 1.0, 1.0, 3), {}, "sigma2 must be finite (no NaN or inf)"),
+    ((1.0, np.array([1.0, 0.0]), 1.0, 3), {}, "tau must be in (0, inf)"),
+    ((1.0, np.array([1.0, -1.0]), 1.0, 3), {}, "tau must be in (0, inf)"),
+    ((1.0, np.array([1.0, np.nan]), 1.0, 3), {}, "tau must be finite (no NaN or inf)"),
+    ((1.0, 1.0, np.array([1.0, 0.0]), 3), {}, "rho must be in (0, inf)"),
+    ((1.0, 1.0, np.array([1.0, np.nan]), 3), {}, "rho must be finite (no NaN or inf)"),
+    ((1.0, 1.0, 1.0, 3), {"n_grid": 2}, "n_grid must be an integer in [3, inf), got 2"),
+    ((1.0, 1.0, 1.0, 3), {"n_iter": 0}, "n_iter must be an integer in [1, inf), got 0"),
+])
+def test_minimize_reduced_messages_in_full(args, kwargs, message):
+    with pytest.raises(ValueError) as err:
+        minimize_reduced(*args, **kwargs)
+    assert str(err.value) == message
+
+
+def test_minimize_reduced_accepts_the_smallest_sizes_and_zero_augmentation():
+    t, v = minimize_reduced(np.array([0.0, 1.0]), np.array([1e-6, 1.0]), np.array([1e-3, 1.0]), 3, n_grid=3, n_iter=1)
+    assert np.all((t >= 0) & (t <= 1)) and np.all(np.isfinite(v))
+
+
+@given(t=st.floats(0.0, 1.0), p=st.integers(1, 6), seed=st.integers(0, 2**16))
+@example(t=0.0, p=2, seed=0)
+@example(t=1.0, p=6, seed=2 ** 16)
+@example(t=0.3, p=1, seed=1)
+def test_reduced_projector_is_the_psd_square_root_of_m_t(t, p, seed):
+    """W(t) is symmetric positive semi-definite with W^2 = M(t) = t uu^T + (1 - t)/(p - 1) (I - uu^T), unit
+    Frobenius norm and expansion measure t (eigen-decomposition by numpy, the definition typed from the doc)."""
+    mu = np.random.default_rng(seed).standard_normal(p) + 0.1
+    W = reduced_projector(mu, t)
+    u = mu / np.linalg.norm(mu)
+    M = t * np.outer(u, u) + ((1 - t) / (p - 1) * (np.eye(p) - np.outer(u, u)) if p > 1 else 0.0)
+    if p == 1:
+        M = np.ones((1, 1))
+    np.testing.assert_allclose(W, W.T, atol=0)
+    assert np.linalg.eigvalsh(W).min() >= -1e-12
+    np.testing.assert_allclose(W @ W, M, atol=1e-12)
+    assert np.linalg.norm(W) == pytest.approx(1.0, abs=1e-12)
+    if p > 1:
+        assert expansion_measure(W, mu) == pytest.approx(t, abs=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["exact", "first_order"])
+def test_reduced_loss_is_the_loss_of_the_reduced_projector_with_exact_by_default(loss):
+    mu = np.array([1.0, 2.0, -0.5, 0.3])
+    rho = float(mu @ mu)
+    for t in (0.0, 0.37, 1.0):
+        W = reduced_projector(mu, t)
+        assert reduced_loss(t, 0.7, 0.4, rho, 4, loss) == pytest.approx(LOSS_FN[loss](W, mu, 0.7, 0.4), rel=1e-12)
+    assert reduced_loss(0.37, 0.7, 0.4, rho, 4) == pytest.approx(population_loss(reduced_projector(mu, 0.37), mu, 0.7, 0.4),
+                                                              rel=1e-12)
+
+
+@pytest.mark.parametrize("p", [1, 2, 5])
+def test_minimize_population_loss_fields_and_defaults(p):
+    mu = np.linspace(1.0, 2.0, p)
+    for loss in ("exact", "first_order"):
+        res = minimize_population_loss(mu, 0.8, 0.3, loss=loss)
+        assert res.loss == loss and res.W.shape == (p, p)
+        np.testing.assert_allclose(res.M, res.W.T @ res.W, atol=1e-15)
+        assert res.loss_value == pytest.approx(LOSS_FN[loss](res.W, mu, 0.8, 0.3), rel=1e-12)
+        assert res.rank_one == (res.expansion_measure == 1.0)
+        brute = min(LOSS_FN[loss](reduced_projector(mu, t), mu, 0.8, 0.3) for t in np.linspace(0, 1, 2001))
+        assert res.loss_value <= brute + 1e-12  # a dense grid over t does not beat it
+    default = minimize_population_loss(mu, 0.8, 0.3)
+    assert default.loss == "exact"
+    coarse = minimize_population_loss(mu, 0.8, 0.3, n_grid=3)
+    assert coarse.loss_value == pytest.approx(default.loss_value, abs=1e-10)  # unimodal: a 3-point grid suffices
+    for bad, message in ((np.zeros(p), r"^mu must be non-zero"), ("ab", r"^mu must be a real-valued array")):
+        with pytest.raises(ValueError, match=message):
+            minimize_population_loss(bad, 0.8, 0.3)
