@@ -30,6 +30,7 @@ import argparse
 import ast
 import configparser
 import difflib
+import os
 import re
 import shutil
 import subprocess
@@ -66,7 +67,7 @@ def results(work: Path) -> dict[str, list[str]]:
     return status
 
 
-def run(module: str, tests: list[str], max_children: int) -> dict:
+def run(module: str, tests: list[str], max_children: int, *, skip_slow: bool = False) -> dict:
     work = ROOT / ".mutation" / module
     if work.exists():
         shutil.rmtree(work)
@@ -84,7 +85,8 @@ def run(module: str, tests: list[str], max_children: int) -> dict:
     with open(work / "setup.cfg", "w") as fh:
         cfg.write(fh)
     mutmut = str(Path(sys.executable).with_name("mutmut"))
-    subprocess.run([mutmut, "run", "--max-children", str(max_children)], cwd=work, check=False)
+    env = {**os.environ, **({"MUTATION_SKIP_SLOW": "1"} if skip_slow else {})}
+    subprocess.run([mutmut, "run", "--max-children", str(max_children)], cwd=work, check=False, env=env)
     return results(work)
 
 
@@ -384,6 +386,9 @@ def main(argv=None) -> int:
     ap.add_argument("--tests", nargs="*", default=None, help="test files to run (default: see module docstring)")
     ap.add_argument("--importers", action="store_true", help="also run the other test files importing the module")
     ap.add_argument("--max-children", type=int, default=2, help="parallel mutant runs (default: 2)")
+    ap.add_argument("--skip-slow", action="store_true",
+                    help="deselect the tests marked slow (a lower bound on the score, for modules whose slow "
+                         "end-to-end tests reach every mutant)")
     ap.add_argument("--summary", action="store_true", help="only summarise the finished runs in .mutation/")
     ap.add_argument("--list", action="store_true", help="with --summary: list the survivors")
     args = ap.parse_args(argv)
@@ -403,7 +408,7 @@ def main(argv=None) -> int:
             print(f"mutation: no test file for theory/{module}.py; name them with --tests", file=sys.stderr)
             return 2
         print(f"theory/{module}.py: tests {' '.join(tests)}", flush=True)
-        report(module, run(module, tests, args.max_children), work=ROOT / ".mutation" / module)
+        report(module, run(module, tests, args.max_children, skip_slow=args.skip_slow), work=ROOT / ".mutation" / module)
     return 0
 
 

@@ -48,6 +48,11 @@ _QUICK_RUN_FIXTURE = "quick_run_checked"
 
 
 def pytest_collection_modifyitems(session, config, items):
+    if os.environ.get("MUTATION_SKIP_SLOW"):  # scripts/mutation.py --skip-slow: the fast tests only
+        slow = [item for item in items if item.get_closest_marker("slow")]
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = [item for item in items if item not in slow]
     needs = [item for item in items if _QUICK_RUN_FIXTURE in getattr(item, "fixturenames", ())]
     if not needs:
         return

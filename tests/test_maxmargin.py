@@ -91,6 +91,7 @@ def _kappa_bruteforce(rho, eta, delta):
     return -res.fun, a / np.hypot(a, r)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rho, eta, delta", [(2.0, 1.5, 2.5), (0.5, -0.6, 1.2)])
 def test_scalar_reduction_matches_two_dimensional_auxiliary_problem(rho, eta, delta):
     kappa, c = _kappa_bruteforce(rho, eta, delta)
@@ -171,6 +172,7 @@ def test_limit_eta_to_minus_one(rho, frac):
         assert asymptotic_error(rho, -1 + 1e-10, delta) == pytest.approx(lim, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_limit_eta_to_minus_one_against_finite_sample_svms():
     """delta = 1 < 2: the noise coordinates alone separate, so a max-margin SVM on strongly shrunk features
     (eta = -1 + 1e-3) ignores the signal and errs about half the time; delta = 3 > 2 (rho = 4, delta* = 20.7):
@@ -250,6 +252,7 @@ def test_grid_crossing_the_threshold_returns_nan_with_one_warning():
 # ------------------------------------------------------------------ against finite samples
 
 
+@pytest.mark.slow
 def test_asymptotics_agree_with_finite_sample_svm_at_p400():
     """Err* and kappa* against the exact SVM at p = 400, R = 20 replicates.
 

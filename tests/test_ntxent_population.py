@@ -328,3 +328,22 @@ def test_large_p_limit_against_an_independent_graded_rule(t, s, tau, rho):
     assert v.negative == pytest.approx(negative, abs=1e-10)
     assert v.value == pytest.approx(-positive / tau + negative, abs=1e-10 / tau + 1e-10)
     assert v.error < 1e-10
+
+
+@pytest.mark.parametrize("s, tau, rho", [(0.5, 0.5, 1.0), (2.0, 2.0, 0.5)])
+def test_minimiser_against_a_dense_grid_and_its_value_is_the_loss_there(s, tau, rho):
+    """p = 3, n = 6: the returned (t*, L(t*)) against 401 values of t (an exhaustive search sharing only the
+    quadrature rule); the value is population_ntxent's at t*, so a slip in the objective shows."""
+    t_star, value = minimize_population_ntxent(s, tau, rho, 3, n=6)
+    assert value == pytest.approx(population_ntxent(t_star, s, tau, rho, 3, n=6).value, rel=1e-13)
+    grid = np.linspace(0.0, 1.0, 401)
+    vals = np.array([(lambda pn: -pn[0] / tau + pn[1])(cosine_terms(t, s, tau, rho, 3, 6)) for t in grid])
+    assert value <= vals.min() + 1e-12
+    assert abs(t_star - grid[np.argmin(vals)]) <= 1.0 / 400
+
+
+def test_minimiser_grid_size_range():
+    minimize_population_ntxent(0.5, 0.5, 1.0, 2, n=4, n_grid=3)
+    for bad in (2, 10_001):
+        with pytest.raises(ValueError, match=r"^n_grid must be an integer in \[3, 10000\], got "):
+            minimize_population_ntxent(0.5, 0.5, 1.0, 2, n=4, n_grid=bad)
