@@ -606,3 +606,9 @@ def test_minimize_population_loss_fields_and_defaults(p):
     for bad, message in ((np.zeros(p), r"^mu must be non-zero"), ("ab", r"^mu must be a real-valued array")):
         with pytest.raises(ValueError, match=message):
             minimize_population_loss(bad, 0.8, 0.3)
+
+
+def test_reduced_projector_refuses_a_zero_or_non_numeric_mean_by_name():
+    for bad, message in ((np.zeros(3), r"^mu must be non-zero"), ("ab", r"^mu must be a real-valued array")):
+        with pytest.raises(ValueError, match=message):
+            reduced_projector(bad, 0.5)
