@@ -305,3 +305,109 @@ def test_asymptotics_agree_with_finite_sample_svm_at_p400():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------------------ the rho range of every formula, and return types
+
+_OF_RHO = {  # every public formula as a function of rho (other arguments at valid values)
+    "bayes_error": bayes_error,
+    "separability_threshold": separability_threshold,
+    "separability_cosine": separability_cosine,
+    "asymptotic_error": lambda r: asymptotic_error(r, 0.5, 1.0),
+    "asymptotic_margin": lambda r: asymptotic_margin(r, 0.5, 1.0),
+    "asymptotic_cosine": lambda r: asymptotic_cosine(r, 0.5, 1.0),
+    "error_limit_eta_to_minus_one": lambda r: error_limit_eta_to_minus_one(r, 1.0),
+    "error_limit_eta_to_infinity": lambda r: error_limit_eta_to_infinity(r, 1.0),
+    "error_limit_at_threshold": error_limit_at_threshold,
+}
+_WHY = " (above it delta*(rho) > 1e218 and Err* < 1e-218 leave double precision; the limits are delta* = inf, Err* = 0)"
+
+
+@pytest.mark.parametrize("name", sorted(_OF_RHO))
+@pytest.mark.parametrize("bad, message", [
+    (0.0, "rho must be in (0, 1000], got 0.0"),
+    (-1.0, "rho must be in (0, 1000], got -1.0"),
+    (1000.0000001, "rho must be in (0, 1000], got 1000.0000001" + _WHY),
+    (np.nan, "rho must be finite and in (0, 1000]"),
+    (np.inf, "rho must be finite and in (0, 1000]"),
+    ("ab", "rho must be a real number or array in (0, 1000]"),
+])
+def test_every_formula_refuses_rho_outside_its_range_with_the_whole_message(name, bad, message):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AboveSeparabilityThresholdWarning)
+        with pytest.raises(ValueError) as err:
+            _OF_RHO[name](bad)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize("name", sorted(_OF_RHO))
+def test_every_formula_returns_a_float_for_a_scalar_and_an_array_for_an_array(name):
+    import warnings
+
+    f = _OF_RHO[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AboveSeparabilityThresholdWarning)
+        one, many, top = f(1.0), f(np.array([1.0, 2.0])), f(1000.0)  # RHO_MAX itself is accepted
+    assert type(one) is float and type(top) is float
+    assert isinstance(many, np.ndarray) and many.shape == (2,)
+    assert many[0] == pytest.approx(one, rel=1e-15) and many[1] == pytest.approx(f(2.0), rel=1e-15)
+
+
+@pytest.mark.parametrize("eta, message", [
+    (-1.0, "eta must be in (-1, inf), got -1.0"), (-1.5, "eta must be in (-1, inf), got -1.5"),
+    (np.nan, "eta must be finite and in (-1, inf)"), ("x", "eta must be a real number or array in (-1, inf)"),
+])
+def test_eta_range_message(eta, message):
+    with pytest.raises(ValueError) as err:
+        asymptotic_error(1.0, eta, 1.0)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize("delta, message", [
+    (0.0, "delta must be in (0, inf), got 0.0"), (-1.0, "delta must be in (0, inf), got -1.0"),
+    (np.nan, "delta must be finite and in (0, inf)"), (np.inf, "delta must be finite and in (0, inf)"),
+])
+def test_delta_range_message(delta, message):
+    with pytest.raises(ValueError) as err:
+        asymptotic_error(1.0, 0.5, delta)
+    assert str(err.value) == message
+
+
+def test_hinge_moment_types_and_message():
+    assert type(gaussian_hinge_moment(0.3)) is float
+    assert gaussian_hinge_moment(0.0) == pytest.approx(0.5, rel=1e-15)  # F(0) = 1/2
+    arr = gaussian_hinge_moment(np.array([[0.0, 1.0]]))
+    assert isinstance(arr, np.ndarray) and arr.shape == (1, 2)
+    with pytest.raises(ValueError) as err:
+        gaussian_hinge_moment([0.0, np.inf])
+    assert str(err.value) == "t must contain only finite values (no NaN or inf)"
+
+
+def test_inverse_hinge_moment_round_trips_on_every_branch():
+    """F(F^-1(x)) = x through the three starting branches of Newton's method (x < 1/2, 1/2 <= x < 1, x >= 1),
+    F^-1 increasing.  Newton stops when its step is below rounding, so the round trip is limited by the
+    rounding noise of F's closed form, whose relative error against 50-digit mpmath (next test) is 5e-14 at
+    t = -5 and 3e-12 at t = -15: the tolerance is 10 times that error at the far end of each range, x >= 1e-8
+    (t >= -5.3) and x >= 1e-60 (t >= -15.7).  Measured: 2.0e-13 and 1.5e-11."""
+    from theory.maxmargin import _F_inverse
+
+    near = np.concatenate([np.logspace(-8, 6, 300), [0.5, 0.5 - 1e-12, 0.75, 1.0, 1.0 + 1e-12, 2.0]])
+    far = np.logspace(-60, -8, 100)
+    for x, rtol in ((near, 5e-13), (far, 3e-11)):
+        t = _F_inverse(x)
+        np.testing.assert_allclose(gaussian_hinge_moment(t), x, rtol=rtol)
+        order = np.argsort(x)
+        assert np.all(np.diff(t[order]) >= 0)
+    assert _F_inverse(0.5) == pytest.approx(0.0, abs=1e-15)
+
+
+@pytest.mark.parametrize("t, rtol", [(-25.0, 2e-10), (-15.0, 1e-11), (-10.0, 1e-12), (-5.0, 1e-13), (-1.0, 1e-14),
+                                     (0.0, 1e-15), (3.0, 1e-15), (30.0, 1e-15)])
+def test_hinge_moment_against_mpmath_across_its_tail(t, rtol):
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 50
+    T = mp.mpf(t)
+    exact = (1 + T * T) * mp.ncdf(T) + T * mp.npdf(T)
+    assert gaussian_hinge_moment(t) == pytest.approx(float(exact), rel=rtol)
