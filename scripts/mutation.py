@@ -156,6 +156,9 @@ KNOWN_EQUIVALENT = [
     ("heads", "ifcount(mid)<target:", "ifcount(mid)<=target:",
      "the bisection then ends at the largest width with count <= target and the next one: the same two "
      "candidates (an exact match has gap 0 and is returned either way)"),
+    ("backbones", "returnSmallCNN(shape[0],out_dim,image_size=shape[1],**kw)",
+     "returnSmallCNN(shape[0],out_dim,image_size=shape[2],**kw)",
+     "shape[1] == shape[2] is checked two lines above (square images only)"),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(None):", _ZERO_PROB),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(norms==1.0):", "a Gaussian row has norm exactly 1 with "
                                                                         "probability zero; the loop stays unentered"),
