@@ -173,23 +173,217 @@ def test_divergence_is_reported():
         _train(_model("mlp"), X * 1e30, lr=1e30, epochs=2)
 
 
+# ------------------------------------------- one step against closed forms
+#
+# The first step of every optimiser has a closed form in the gradient g of
+# eq. (1) on the first batch (replayed by hand): SGD (with or without
+# momentum: its buffer starts at g) moves by -lr (g + wd p), Adam by
+# -lr sign(g + wd p) (m/sqrt(v) = g/|g| at step 1), AdamW by
+# -lr sign(g) - lr wd p; clipping rescales g to the clip norm.
+
+
+def _first_batch_grad(model, X, aug, *, seed, batch_size, tau, wd=0.0, penalty=None):
+    import copy
+
+    m = copy.deepcopy(model)
+    m.train()
+    g_shuffle, g_aug = torch_generators(seed)
+    Xt = torch.as_tensor(X)
+    perm = torch.randperm(len(X), generator=g_shuffle)
+    x = Xt[perm[:batch_size]]
+    x1, x2 = aug(x, g_aug), aug(x, g_aug)
+    z1, z2 = m(torch.cat([x1, x2])).split(batch_size)
+    loss = nt_xent(z1, z2, tau)
+    if penalty is not None:
+        loss = loss + penalty(m.head)
+    loss.backward()
+    return [(p.detach().clone(), p.grad.detach().clone()) for p in m.parameters()]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw"])
+@pytest.mark.parametrize("wd", [0.0, 0.3])
+def test_first_step_of_each_optimiser_in_closed_form(optimizer, wd):
+    X, _ = _data(n=16)
+    model = _model("linear")
+    aug = VectorAugment(noise=0.2, dropout=0.0)
+    lr = 1e-3
+    before = _first_batch_grad(model, X, aug, seed=2, batch_size=16, tau=0.5)
+    train_simclr(model, X, aug, epochs=1, batch_size=16, tau=0.5, optimizer=optimizer, lr=lr, weight_decay=wd,
+                 momentum=0.9, seed=2)
+    for (p0, g), p1 in zip(before, model.parameters()):
+        if optimizer == "sgd":
+            want = p0 - lr * (g + wd * p0)
+        elif optimizer == "adam":
+            want = p0 - lr * torch.sign(g + wd * p0)
+        else:
+            want = p0 * (1 - lr * wd) - lr * torch.sign(g)
+        torch.testing.assert_close(p1.detach(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_penalty_gradient_enters_the_step():
+    X, _ = _data(n=16)
+    model = _model("linear")
+    aug = VectorAugment(noise=0.2, dropout=0.0)
+
+    def pen(head):
+        return 2.0 * head.linear.weight.pow(2).sum()
+
+    before = _first_batch_grad(model, X, aug, seed=1, batch_size=16, tau=0.5, penalty=pen)
+    train_simclr(model, X, aug, epochs=1, batch_size=16, tau=0.5, lr=1e-3, momentum=0.0, weight_decay=0.0, seed=1,
+                 penalty=pen)
+    for (p0, g), p1 in zip(before, model.parameters()):
+        torch.testing.assert_close(p1.detach(), p0 - 1e-3 * g, rtol=1e-5, atol=1e-7)
+
+
+def test_gradient_clipping_rescales_the_global_norm():
+    X, _ = _data(n=16)
+    model = _model("mlp")
+    aug = VectorAugment(noise=0.2, dropout=0.0)
+    before = _first_batch_grad(model, X, aug, seed=0, batch_size=16, tau=0.5)
+    norm = torch.sqrt(sum((g**2).sum() for _, g in before))
+    clip = 0.1 * float(norm)
+    train_simclr(model, X, aug, epochs=1, batch_size=16, tau=0.5, lr=1e-2, momentum=0.0, weight_decay=0.0, seed=0,
+                 grad_clip=clip)
+    for (p0, g), p1 in zip(before, model.parameters()):
+        torch.testing.assert_close(p1.detach(), p0 - 1e-2 * g * (clip / norm), rtol=1e-4, atol=1e-7)
+
+
+def test_warm_up_scales_the_first_step():
+    """One step per epoch and four warm-up epochs: the only step of a one-epoch run has factor 1/4."""
+    X, _ = _data(n=16)
+    model = _model("linear")
+    aug = VectorAugment(noise=0.2, dropout=0.0)
+    before = _first_batch_grad(model, X, aug, seed=4, batch_size=16, tau=0.5)
+    hist = train_simclr(model, X, aug, epochs=1, batch_size=16, tau=0.5, lr=0.01, momentum=0.0, weight_decay=0.0,
+                        seed=4, warmup_epochs=4)
+    for (p0, g), p1 in zip(before, model.parameters()):
+        torch.testing.assert_close(p1.detach(), p0 - 0.01 * 0.25 * g, rtol=1e-5, atol=1e-8)
+    assert hist.lr == [pytest.approx(0.0025, rel=1e-12)]
+
+
+# ------------------------------------------------------- pieces of the loop
+
+
+def test_make_optimizer_passes_its_settings_on():
+    from theory.simclr import make_optimizer
+
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    sgd = make_optimizer(params, "sgd", lr=0.3, momentum=0.7, weight_decay=0.01)
+    assert type(sgd) is torch.optim.SGD
+    assert (sgd.defaults["lr"], sgd.defaults["momentum"], sgd.defaults["weight_decay"]) == (0.3, 0.7, 0.01)
+    adam = make_optimizer(params, "adam", lr=0.2, weight_decay=0.5)
+    assert type(adam) is torch.optim.Adam and (adam.defaults["lr"], adam.defaults["weight_decay"]) == (0.2, 0.5)
+    adamw = make_optimizer(params, "adamw", lr=0.2, weight_decay=0.5)
+    assert type(adamw) is torch.optim.AdamW and adamw.defaults["weight_decay"] == 0.5
+    d = make_optimizer(params)
+    assert type(d) is torch.optim.SGD and (d.defaults["lr"], d.defaults["momentum"], d.defaults["weight_decay"]) == (
+        0.1, 0.9, 1e-3)
+    assert make_optimizer(params, momentum=0.0).defaults["momentum"] == 0.0
+
+
+def test_torch_generators_are_seeded_independent_streams():
+    a1, a2 = torch_generators(7)
+    b1, b2 = torch_generators(7)
+    c1, _ = torch_generators(8)
+    x = torch.rand(100, generator=a1)
+    assert torch.equal(x, torch.rand(100, generator=b1))
+    assert not torch.equal(torch.rand(100, generator=a2), torch.rand(100, generator=torch_generators(7)[0]))
+    assert not torch.equal(x, torch.rand(100, generator=c1))
+    assert a1.device.type == "cpu" and a2.device.type == "cpu"
+
+
+def test_history_record_pads_missing_names_and_as_arrays_prefixes():
+    h = TrainHistory()
+    h.record(0, {"a": 1})
+    h.record(2, {"b": 2})
+    h.record(2, {"a": 3})  # same epoch: filled in, not a new row
+    h.record(5, {})
+    assert h.metric_epochs == [0, 2, 5]
+    np.testing.assert_array_equal(h.metrics["a"], [1, 3, np.nan])
+    np.testing.assert_array_equal(h.metrics["b"], [np.nan, 2, np.nan])
+    h.loss, h.epoch_time_s = [0.5, 0.25], [1.0, 2.5]
+    arr = h.as_arrays("x_")
+    assert set(arr) == {"x_loss", "x_penalty", "x_lr", "x_epoch_time_s", "x_metric_epochs", "x_metric_a", "x_metric_b"}
+    assert arr["x_metric_epochs"].dtype.kind == "i" and arr["x_loss"].dtype == np.float64
+    assert h.train_time_s == pytest.approx(3.5) and set(TrainHistory().as_arrays()) >= {"loss", "lr"}
+
+
+def test_epoch_time_excludes_callbacks_and_the_model_ends_in_eval_mode(capsys):
+    import time as _time
+
+    X, _ = _data(n=32)
+    model = _model("mlp")
+    hist = _train(model, X, epochs=2, callbacks=[lambda e, m, h: _time.sleep(0.3)], progress=True,
+                  progress_desc="check-desc")
+    assert len(hist.epoch_time_s) == 2 and all(0 < t < 0.3 for t in hist.epoch_time_s)
+    assert not model.training
+    assert "check-desc" in capsys.readouterr().err
+    assert hist.metric_epochs == [] and hist.penalty == [0.0, 0.0]
+
+
+def test_zero_epochs_runs_only_the_start_callbacks():
+    X, _ = _data()
+    model = _model("linear")
+    before = _params(model)
+    hist = _train(model, X, epochs=0, eval_at_start=True, callbacks=[lambda e, m, h: {"e": e}])
+    assert hist.loss == [] and hist.metric_epochs == [0] and torch.equal(_params(model), before)
+
+
+def test_inputs_are_taken_as_float_tensors():
+    X, _ = _data(n=32)
+    ints = np.round(X).astype(np.int64)
+    a, b = _model("linear"), _model("linear")
+    ha = _train(a, ints, epochs=1)
+    hb = _train(b, torch.as_tensor(ints.astype(np.float32)), epochs=1)
+    assert ha.loss == hb.loss and torch.equal(_params(a), _params(b))
+
+
+def test_simclr_module_is_head_after_backbone():
+    model = _model("mlp")
+    x = torch.randn(5, 6)
+    torch.testing.assert_close(model.features(x), model.backbone(x), rtol=0, atol=0)
+    torch.testing.assert_close(model(x), model.head(model.backbone(x)), rtol=0, atol=0)
+
+
 @pytest.mark.parametrize(
     "kw, match",
     [
-        ({"batch_size": 1}, "batch_size"),
-        ({"batch_size": 49}, "batch_size"),
-        ({"optimizer": "lbfgs"}, "optimizer must be one of"),
-        ({"scheduler": "step"}, "scheduler must be one of"),
-        ({"tau": 0.0}, "tau"),
-        ({"lr": -1.0}, "lr"),
-        ({"epochs": -1}, "epochs"),
+        ({"batch_size": 1}, r"^batch_size must be an integer in \[2, 48\], got 1$"),
+        ({"batch_size": 49}, r"^batch_size must be an integer in \[2, 48\], got 49$"),
+        ({"optimizer": "lbfgs"}, r"^optimizer must be one of sgd, adam, adamw, got 'lbfgs'$"),
+        ({"scheduler": "step"}, r"^scheduler must be one of cosine, constant, got 'step'$"),
+        ({"tau": 0.0}, r"^tau must be in \(0, inf\), got 0.0$"),
+        ({"lr": -1.0}, r"^lr must be in \(0, inf\), got -1.0$"),
+        ({"momentum": 1.0}, r"^momentum must be in \[0, 1\), got 1.0$"),
+        ({"weight_decay": -0.1}, r"^weight_decay must be in \[0, inf\), got -0.1$"),
+        ({"epochs": -1}, r"^epochs must be an integer in \[0, inf\), got -1$"),
+        ({"warmup_epochs": -1}, r"^warmup_epochs must be an integer in \[0, inf\), got -1$"),
+        ({"grad_clip": 0.0}, r"^grad_clip must be in \(0, inf\), got 0.0$"),
+        ({"seed": -1}, r"^seed must be an integer in \[0, inf\), got -1$"),
     ],
 )
-def test_bad_input(kw, match):
+def test_bad_input_names_the_parameter(kw, match):
     X, _ = _data()
     with pytest.raises(ValueError, match=match):
         _train(_model("mlp"), X, **kw)
-    with pytest.raises(ValueError, match="finite"):
-        _train(_model("mlp"), np.full((8, 6), np.nan))
-    with pytest.raises(ValueError, match="SimCLR"):
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.full((8, 6), np.nan), r"^X must contain only finite values \(no NaN or inf\)$"),
+        (np.zeros(6), r"^X must have a sample axis and at least one feature axis, got shape \(6,\)$"),
+        (np.zeros((1, 6)), r"^X must hold at least 2 inputs, got 1$"),
+    ],
+)
+def test_bad_data_is_refused(X, match):
+    with pytest.raises(ValueError, match=match):
+        _train(_model("mlp"), X)
+
+
+def test_bad_model_and_schedule_names():
+    X, _ = _data()
+    with pytest.raises(ValueError, match=r"^model must be a theory.simclr.SimCLR, got Linear$"):
         train_simclr(torch.nn.Linear(2, 2), X, VectorAugment())
+    with pytest.raises(ValueError, match=r"^scheduler must be one of cosine, constant, got 'x'$"):
+        lr_factor(0, 10, scheduler="x")
