@@ -191,3 +191,448 @@ def test_degenerate_cluster_inside_the_other_subspaces_has_zero_integrity():
 def test_integrity_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# =====================================================================
+# Independent oracles in three dimensions and for every building block.
+#
+# * The feasible subspaces come from scipy.linalg (orth, null_space) on the
+#   class rows, not from the package.
+# * The unsigned optimum on S^2: the best sign patterns of a 400k-point
+#   Fibonacci grid, each polished by a cvxpy SOCP written here.  At the
+#   optimum u*, min_i |y_i^T u*| = rho > 0, so a grid point within the grid's
+#   angular spacing h of u* has u*'s sign pattern whenever rho > h; the SOCP
+#   of that pattern is then the optimum (to solver accuracy).
+# * The signed optimum: the min-norm point of conv{y_i} by a cvxpy QP when 0
+#   is outside the hull; a dense grid otherwise.
+# =====================================================================
+
+import cvxpy as cp
+import scipy.linalg
+
+from theory.integrity import (
+    _cutting_plane_upper,
+    _patterns,
+    _project_simplex,
+    _smooth_ascent,
+    class_bases,
+)
+
+
+def _fibonacci_sphere(n):
+    i = np.arange(n) + 0.5
+    phi = np.arccos(1 - 2 * i / n)
+    theta = np.pi * (1 + 5**0.5) * i
+    return np.stack([np.cos(theta) * np.sin(phi), np.sin(theta) * np.sin(phi), np.cos(phi)], axis=1)
+
+
+SPHERE = _fibonacci_sphere(400_000)
+SPHERE_H = 2.0 * np.sqrt(4 * np.pi / SPHERE.shape[0])  # covering radius of the grid (generous)
+
+
+def _socp(Y, s):
+    u, t = cp.Variable(Y.shape[1]), cp.Variable()
+    prob = cp.Problem(cp.Maximize(t), [cp.multiply(s, Y @ u) >= t, cp.norm(u) <= 1])
+    prob.solve(solver="CLARABEL")
+    return prob.value
+
+
+def _unsigned_optimum_3d(Y):
+    """Global max over unit u in R^3 of min_i |y_i^T u|: grid, then the SOCP of the best patterns."""
+    Z = SPHERE @ Y.T
+    vals = np.abs(Z).min(axis=1)
+    best = vals.max()
+    L = np.linalg.norm(Y, axis=1).max()
+    near = vals >= best - 2 * L * SPHERE_H
+    patterns = np.unique(np.where(Z[near] >= 0, 1.0, -1.0), axis=0)
+    return max(best, max(_socp(Y, s) for s in patterns)), best, L * SPHERE_H
+
+
+def _subproblems_scipy(X, labels, kind):
+    """(V_k, idx_k) from scipy.linalg: orth of each class's rows, null_space of the relevant spans."""
+    K = labels.max() + 1
+    spans = [scipy.linalg.orth(X[labels == k].T) for k in range(K)]
+    out = []
+    for k in range(K):
+        if kind == "one":
+            V = scipy.linalg.null_space(spans[k].T)
+            idx = np.flatnonzero(labels != k)
+        else:
+            V = scipy.linalg.null_space(np.concatenate([spans[l] for l in range(K) if l != k], axis=1).T)
+            idx = np.flatnonzero(labels == k)
+        out.append((V, idx))
+    return out
+
+
+def _three_cluster_instance(seed, n_per=3):
+    """K = 3 in R^5: clusters 0, 1 on random lines, cluster 2 on a random plane; every kind="all" and
+    kind="one" sub-problem has a 3-dimensional feasible space for some cluster."""
+    rng = np.random.default_rng(seed)
+    lines = [rng.standard_normal(5) for _ in range(2)]
+    plane = np.linalg.qr(rng.standard_normal((5, 2)))[0]
+    rows, labels = [], []
+    for k, a in enumerate(lines):
+        for _ in range(n_per):
+            rows.append(np.sign(rng.standard_normal()) * a / np.linalg.norm(a))
+            labels.append(k)
+    for _ in range(n_per + 2):
+        c = rng.standard_normal(2)
+        rows.append(plane @ (c / np.linalg.norm(c)))
+        labels.append(2)
+    return np.array(rows), np.array(labels)
+
+
+@pytest.mark.parametrize("kind", ["one", "all"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_integrity_problems_are_the_null_spaces_of_the_class_spans(kind, seed):
+    X, labels = _three_cluster_instance(seed)
+    ours = integrity_problems(X, labels, kind)
+    theirs = _subproblems_scipy(X, labels, kind)
+    assert len(ours) == 3
+    for (V, idx), (W, jdx) in zip(ours, theirs):
+        assert V.shape == W.shape
+        np.testing.assert_array_equal(idx, jdx)
+        np.testing.assert_allclose(V.T @ V, np.eye(V.shape[1]), atol=1e-12)
+        np.testing.assert_allclose(V @ V.T, W @ W.T, atol=1e-10)  # the same subspace
+
+
+def test_integrity_problems_with_given_bases_and_rank():
+    rng = np.random.default_rng(3)
+    d = subspace_clusters(30, 6, 2, 2, noise=0.05, seed=4)
+    # noisy rows span R^6 per class; rank=2 keeps each class's top-2 singular directions
+    full = integrity_problems(d.X_noisy, d.labels, "one")
+    assert all(V.shape[1] == 0 for V, _ in full)
+    trunc = integrity_problems(d.X_noisy, d.labels, "one", rank=2)
+    for k, (V, _) in enumerate(trunc):
+        top = np.linalg.svd(d.X_noisy[d.labels == k].T)[0][:, :2]
+        np.testing.assert_allclose(V @ V.T, np.eye(6) - top @ top.T, atol=1e-10)
+    # given bases are used as they are (here the true ones)
+    given = integrity_problems(d.X_noisy, d.labels, "all", bases=list(d.bases))
+    for k, (V, idx) in enumerate(given):
+        other = d.bases[1 - k]
+        np.testing.assert_allclose(V @ V.T, np.eye(6) - other @ other.T, atol=1e-10)
+        np.testing.assert_array_equal(idx, np.flatnonzero(d.labels == k))
+    with pytest.raises(ValueError, match=r"^bases must be K=2 arrays of shape \(m=6, r_k\)$"):
+        integrity_problems(d.X, d.labels, bases=[d.bases[0]])
+    with pytest.raises(ValueError, match=r"^bases must be K=2 arrays of shape \(m=6, r_k\)$"):
+        integrity_problems(d.X, d.labels, bases=[d.bases[0], d.bases[1][:5]])
+    del rng
+
+
+def test_class_bases_span_each_class():
+    X, labels = _three_cluster_instance(4)
+    B = class_bases(X, labels)
+    assert [b.shape for b in B] == [(5, 1), (5, 1), (5, 2)]
+    for k, b in enumerate(B):
+        np.testing.assert_allclose(b.T @ b, np.eye(b.shape[1]), atol=1e-12)
+        rows = X[labels == k]
+        np.testing.assert_allclose(rows - rows @ b @ b.T, 0.0, atol=1e-12)
+    assert [b.shape for b in class_bases(X, labels, rank=1)] == [(5, 1)] * 3
+    # a loose tolerance drops a weak direction
+    Y = np.array([[1.0, 0, 0], [np.sqrt(1 - 1e-12), 1e-6, 0], [0, 0, 1.0]])
+    assert class_bases(Y, [0, 0, 1])[0].shape == (3, 2)
+    assert class_bases(Y, [0, 0, 1], tol=1e-3)[0].shape == (3, 1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_exact_and_convex_against_an_independent_sphere_optimum(seed):
+    """Unsigned, 3-d feasible spaces: both certified methods bracket the oracle's optimum tightly."""
+    X, labels = _three_cluster_instance(seed)
+    for kind in ("one", "all"):
+        ex = exact_integrity(X, labels, kind=kind)
+        cv = convex_integrity(X, labels, kind=kind, seed=seed)
+        gr = greedy_integrity(X, labels, kind=kind, seed=seed)
+        for k, (V, idx) in enumerate(_subproblems_scipy(X, labels, kind)):
+            Y = X[idx] @ V
+            if V.shape[1] != 3:
+                continue
+            opt, grid, err = _unsigned_optimum_3d(Y)
+            assert grid <= opt + 1e-7 and opt <= grid + err
+            for res in (ex, cv):
+                assert res.rho_k_lower[k] == pytest.approx(opt, abs=2e-6), (kind, k, res.method)
+                assert res.rho_k_upper[k] >= opt - 1e-7
+                assert res.rho_k_upper[k] - res.rho_k_lower[k] < 1e-5
+            assert gr.rho_k_lower[k] <= opt + 1e-9
+            assert gr.rho_k_upper[k] == pytest.approx(np.linalg.norm(Y, axis=1).min(), rel=1e-12)
+        for res in (ex, cv, gr):
+            got = _objective_at(X, labels, kind, False, res)
+            np.testing.assert_allclose(got, res.rho_k_lower, atol=1e-12)
+            np.testing.assert_allclose(np.linalg.norm(res.directions, axis=1), 1.0, atol=1e-12)
+            assert res.rho == res.lower == res.rho_k_lower.min() and res.upper == res.rho_k_upper.min()
+            assert (res.kind, res.signed) == (kind, False)
+        assert (ex.method, cv.method, gr.method) == ("exact", "convex", "greedy")
+
+
+def _signed_oracle(Y):
+    """max_{|u|=1} min_i y_i^T u: the min-norm point of conv{y_i} (cvxpy QP) when 0 is outside the hull."""
+    p = cp.Variable(Y.shape[0], nonneg=True)
+    prob = cp.Problem(cp.Minimize(cp.sum_squares(Y.T @ p)), [cp.sum(p) == 1])
+    prob.solve(solver="CLARABEL")
+    return np.sqrt(max(prob.value, 0.0))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_signed_integrity_against_the_min_norm_point_and_a_grid(seed):
+    rng = np.random.default_rng(seed)
+    # cluster 0: e4 (so the feasible space of kind "one" for cluster 0 is R^3 x {0}); cluster 1: 6 points,
+    # shifted towards a random direction (0 outside their hull) or centred (0 typically inside)
+    for shift in (1.5, 0.0):
+        P = rng.standard_normal((6, 3)) + shift * rng.standard_normal(3)
+        P = np.concatenate([P, 0.5 * rng.standard_normal((6, 1))], axis=1)
+        P /= np.linalg.norm(P, axis=1, keepdims=True)
+        X = np.concatenate([[[0, 0, 0, 1.0]], P])
+        labels = np.array([0] + [1] * 6)
+        Y = P[:, :3]
+        grid = (SPHERE @ Y.T).min(axis=1).max()
+        err = SPHERE_H * np.linalg.norm(Y, axis=1).max()
+        for method in ("exact", "convex"):
+            res = cluster_integrity(X, labels, method, kind="one", signed=True)
+            lo, hi = res.rho_k_lower[0], res.rho_k_upper[0]
+            assert grid - 1e-9 <= hi and lo <= grid + err
+            assert lo >= grid - 1e-9  # never worse than the grid
+            if grid > err:  # 0 is outside the hull: the value is its distance to the hull
+                assert lo == pytest.approx(_signed_oracle(Y), abs=1e-6) and hi - lo < 1e-6
+            u = res.directions[0]
+            assert abs(u[3]) < 1e-12 and lo == pytest.approx((Y @ u[:3]).min(), abs=1e-12)
+
+
+def test_signed_integrity_of_the_one_dimensional_case():
+    """V of dimension 1: the two unit directions +-v; the value is the better of min_i y_i and -max_i y_i."""
+    # kind "one" for cluster 0 = span(e1, e2) in R^3: V = span(e3)
+    X = np.array([[1.0, 0, 0], [0, 1.0, 0], [0.6, 0, 0.8], [0, -0.8, -0.6], [0, 0.96, 0.28]])
+    labels = [0, 0, 1, 1, 1]
+    ys = np.array([0.8, -0.6, 0.28])
+    want = max(ys.min(), -ys.max())
+    for method in ("exact", "convex"):
+        res = cluster_integrity(X, labels, method, kind="one", signed=True)
+        assert res.rho_k_lower[0] == pytest.approx(want, abs=1e-12) and res.rho_k_upper[0] == pytest.approx(want)
+        assert abs(res.directions[0][2]) == pytest.approx(1.0)
+    # unsigned: min |y_i|
+    for method in ("exact", "convex", "greedy"):
+        res = cluster_integrity(X, labels, method, kind="one", signed=False, **({"seed": 0} if method != "exact" else {}))
+        assert res.rho_k_lower[0] == pytest.approx(0.28, abs=1e-12)
+
+
+@pytest.mark.parametrize("delta", [0.3, 0.9, 1.4])
+def test_two_lines_in_a_plane_have_the_bisector_as_optimum(delta):
+    """Hand-derived: unit points at angles 0 and delta <= pi/2 in the feasible plane: rho = cos(delta / 2)."""
+    X = np.array([[0, 0, 1.0], [1.0, 0, 0], [np.cos(delta), np.sin(delta), 0]])
+    labels = [0, 1, 1]
+    for method in ("exact", "convex"):
+        res = cluster_integrity(X, labels, method, kind="one")
+        assert res.rho_k_lower[0] == pytest.approx(np.cos(delta / 2), abs=1e-8)
+        assert res.rho_k_upper[0] == pytest.approx(np.cos(delta / 2), abs=1e-6)
+        bisector = np.array([np.cos(delta / 2), np.sin(delta / 2), 0.0])
+        assert abs(res.directions[0] @ bisector) == pytest.approx(1.0, abs=1e-8)  # +- the bisector
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**16))
+@example(seed=0)
+def test_integrity_is_invariant_under_rotations_row_order_relabelling_and_row_signs(seed):
+    X, labels = _three_cluster_instance(seed % 7)
+    rng = np.random.default_rng(seed)
+    Q = np.linalg.qr(rng.standard_normal((5, 5)))[0]
+    perm = rng.permutation(len(X))
+    relabel = np.array([2, 0, 1])
+    signs = np.where(rng.random(len(X)) < 0.5, -1.0, 1.0)
+    base = exact_integrity(X, labels, kind="all")
+    rot = exact_integrity(X @ Q.T, labels, kind="all")
+    per = exact_integrity(X[perm], labels[perm], kind="all")
+    rel = exact_integrity(X, relabel[labels], kind="all")
+    flip = exact_integrity(X * signs[:, None], labels, kind="all")
+    np.testing.assert_allclose(rot.rho_k_lower, base.rho_k_lower, atol=1e-7)
+    np.testing.assert_allclose(per.rho_k_lower, base.rho_k_lower, atol=1e-7)
+    np.testing.assert_allclose(rel.rho_k_lower[relabel], base.rho_k_lower, atol=1e-7)
+    np.testing.assert_allclose(flip.rho_k_lower, base.rho_k_lower, atol=1e-7)  # |x^T u| ignores the row's sign
+    # the rotated problem's directions are feasible for the rotated data and attain the same values
+    np.testing.assert_allclose(_objective_at(X @ Q.T, labels, "all", False, rot), base.rho_k_lower, atol=1e-7)
+
+
+def test_greedy_with_no_iteration_evaluates_the_projected_random_start():
+    """T = 0 (or a huge tau after the first step): Algorithm 1 returns the objective at P u_0, u_0 ~ N(0, I)
+    drawn cluster by cluster from the seed, with P the projection onto the feasible space."""
+    X, labels = _three_cluster_instance(5)
+    for kw in (dict(T=0), dict(T=50, tau=1e9)):
+        for kind in ("one", "all"):
+            for signed in (False, True):
+                res = greedy_integrity(X, labels, kind=kind, signed=signed, seed=11, **kw)
+                rng = np.random.default_rng(11)
+                for k, (V, idx) in enumerate(_subproblems_scipy(X, labels, kind)):
+                    u0 = rng.standard_normal(5)
+                    pu = V @ (V.T @ u0)
+                    pu /= np.linalg.norm(pu)
+                    z = X[idx] @ pu
+                    assert res.rho_k_lower[k] == pytest.approx(z.min() if signed else np.abs(z).min(), abs=1e-12)
+                    np.testing.assert_allclose(res.directions[k], pu, atol=1e-12)
+
+
+def test_greedy_step_rules_on_a_hand_made_plane():
+    """One step of line 8 from a known start: the paper steps towards +x*, the corrected rule towards
+    sign(x*^T u) x*; with x*^T u < 0 the paper's step lowers |x*^T u| and the corrected one raises it."""
+    # feasible plane (e1, e2) for cluster 0 = span(e3); cluster 1's points in that plane
+    X = np.array([[0, 0, 1.0], [np.cos(2.0), np.sin(2.0), 0], [np.cos(0.2), np.sin(0.2), 0]])
+    labels = np.array([0, 1, 1])
+    # seed whose u_0 (projected) makes the smallest |x^T u| negative for the first point
+    for seed in range(200):
+        u0 = np.random.default_rng(seed).standard_normal(3)
+        u = np.array([u0[0], u0[1], 0.0]) / np.hypot(u0[0], u0[1])
+        z = X[1:] @ u
+        i = int(np.argmin(np.abs(z)))
+        if z[i] < -0.05:
+            break
+    alpha = 0.05
+    x_star = X[1 + i]
+    paper_next = (u + alpha * x_star) / np.linalg.norm(u + alpha * x_star)
+    fixed_next = (u - alpha * x_star) / np.linalg.norm(u - alpha * x_star)
+    v0 = np.abs(z).min()
+    v_paper = np.abs(X[1:] @ paper_next).min()
+    v_fixed = np.abs(X[1:] @ fixed_next).min()
+    # T = 1: the best of the start and one step (line 12), tau = 0 never stops early
+    paper = greedy_integrity(X, labels, T=1, alpha=alpha, tau=0.0, seed=seed)
+    fixed = greedy_integrity(X, labels, T=1, alpha=alpha, tau=0.0, seed=seed, variant="signed_step")
+    assert paper.rho_k_lower[0] == pytest.approx(max(v0, v_paper), abs=1e-12)
+    assert fixed.rho_k_lower[0] == pytest.approx(max(v0, v_fixed), abs=1e-12)
+    assert v_fixed > v0 > v_paper  # the corrected step improves on the start, the paper's makes it worse
+
+
+def test_convex_bound_options():
+    """bounds=False keeps only min_i ||y_i|| as upper bound; sdp=False drops the spectral bound only."""
+    d = subspace_clusters(12, 6, 2, 2, seed=8)
+    probs = integrity_problems(d.X, d.labels, "one")
+    trivial = np.array([np.linalg.norm(d.X[idx] @ V, axis=1).min() for V, idx in probs])
+    nob = convex_integrity(d.X, d.labels, bounds=False, seed=0)
+    np.testing.assert_allclose(nob.rho_k_upper, np.maximum(trivial, nob.rho_k_lower), rtol=1e-12)
+    full = convex_integrity(d.X, d.labels, seed=0)
+    nosdp = convex_integrity(d.X, d.labels, sdp=False, seed=0)
+    spectral = np.array([_spectral_upper(d.X[idx] @ V) for V, idx in probs])
+    assert np.all(full.rho_k_upper <= np.minimum(trivial, spectral) + 1e-12)
+    assert np.all(full.rho_k_upper <= nosdp.rho_k_upper + 1e-12)
+    assert np.all(nob.rho_k_upper >= full.rho_k_upper - 1e-12)
+    ex = exact_integrity(d.X, d.labels)
+    for res in (full, nosdp):  # 6 points per sub-problem: the cutting planes reach the exact value
+        np.testing.assert_allclose(res.rho_k_upper, ex.rho_k_lower, atol=1e-6)
+
+
+def test_cluster_integrity_dispatches_with_its_arguments():
+    d = subspace_clusters(10, 5, 2, 2, seed=1)
+    for method in ("greedy", "convex", "exact"):
+        kw = {} if method == "exact" else {"seed": 3}
+        res = cluster_integrity(d.X, d.labels, method, kind="all", signed=True, **kw)
+        fn = {"greedy": greedy_integrity, "convex": convex_integrity, "exact": exact_integrity}[method]
+        ref = fn(d.X, d.labels, kind="all", signed=True, **kw)
+        assert res.method == method and res.kind == "all" and res.signed is True
+        np.testing.assert_allclose(res.rho_k_lower, ref.rho_k_lower, rtol=0, atol=0)
+    assert cluster_integrity(d.X, d.labels).method == "convex" and cluster_integrity(d.X, d.labels).kind == "one"
+    assert cluster_integrity(d.X, d.labels).signed is False
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _simplex_projection_bisection(v):
+    """argmin_{p in simplex} ||p - v||: p = max(v - theta, 0) with sum = 1, theta by bisection."""
+    lo, hi = v.min() - 1.0, v.max()
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if np.maximum(v - mid, 0).sum() > 1:
+            lo = mid
+        else:
+            hi = mid
+    return np.maximum(v - 0.5 * (lo + hi), 0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**16), n=st.integers(1, 7), scale=st.sampled_from([1e-3, 1.0, 50.0]))
+@example(seed=0, n=1, scale=1.0)
+@example(seed=1, n=5, scale=50.0)
+def test_simplex_projection_against_bisection(seed, n, scale):
+    V = scale * np.random.default_rng(seed).standard_normal((3, n))
+    P = _project_simplex(V)
+    for v, p in zip(V, P):
+        np.testing.assert_allclose(p, _simplex_projection_bisection(v), atol=1e-9 * max(scale, 1))
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, atol=1e-12)
+    assert np.all(P >= 0)
+
+
+def test_min_norm_in_hull_batched_against_a_qp():
+    rng = np.random.default_rng(2)
+    Ys = [rng.standard_normal((5, 3)) + c * rng.standard_normal(3) for c in (0.0, 1.0, 3.0)]
+    G = np.stack([Y @ Y.T for Y in Ys])
+    P = min_norm_in_hull(G, iters=5000)
+    for Y, p in zip(Ys, P):
+        q = cp.Variable(5, nonneg=True)
+        prob = cp.Problem(cp.Minimize(cp.sum_squares(Y.T @ q)), [cp.sum(q) == 1])
+        prob.solve(solver="CLARABEL")
+        assert np.linalg.norm(p @ Y) == pytest.approx(np.sqrt(max(prob.value, 0)), abs=1e-6)
+        assert np.all(p >= 0) and p.sum() == pytest.approx(1.0, abs=1e-12)
+    # converged to a high accuracy on the far-from-0 hull (the case that sets the certified upper bound)
+    q = cp.Variable(5, nonneg=True)
+    cp.Problem(cp.Minimize(cp.sum_squares(Ys[2].T @ q)), [cp.sum(q) == 1]).solve(solver="CLARABEL")
+    assert np.linalg.norm(P[2] @ Ys[2]) == pytest.approx(np.linalg.norm(q.value @ Ys[2]), rel=1e-7)
+
+
+def test_sign_patterns_cover_every_pattern_up_to_a_global_sign():
+    for N in (1, 2, 3, 5):
+        S = _patterns(N)
+        assert S.shape == (2 ** max(N - 1, 0), N) and np.all(S[:, :1] == 1.0)
+        both = {tuple(s) for s in S} | {tuple(-s) for s in S}
+        assert len(both) == 2**N
+    assert _patterns(0).shape == (1, 0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cutting_plane_bound_is_exact_on_the_full_set_and_valid_on_subsets(seed):
+    rng = np.random.default_rng(seed)
+    Y = rng.standard_normal((7, 3))
+    opt, _, _ = _unsigned_optimum_3d(Y)
+    u = rng.standard_normal(3)
+    u /= np.linalg.norm(u)
+    ub_full, u_full = _cutting_plane_upper(Y, u, 7)
+    assert ub_full == pytest.approx(opt, abs=1e-6)
+    assert np.abs(Y @ u_full).min() == pytest.approx(opt, abs=1e-6)
+    for size in (1, 3, 5):
+        ub, _ = _cutting_plane_upper(Y, u, size)
+        assert ub >= opt - 1e-9
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_smooth_ascent_finds_a_near_optimal_direction(seed):
+    rng = np.random.default_rng(seed)
+    Y = rng.standard_normal((8, 3))
+    opt, _, _ = _unsigned_optimum_3d(Y)
+    u = _smooth_ascent(Y, np.random.default_rng(seed))
+    assert np.linalg.norm(u) == pytest.approx(1.0, abs=1e-12)
+    assert np.abs(Y @ u).min() >= 0.9 * opt
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: cluster_integrity(np.eye(3), [0, 1, 1], "newton"),
+         r"^method must be one of \('greedy', 'convex', 'exact'\), got 'newton'$"),
+        (lambda: cluster_integrity(np.eye(3), [0, 1, 1], kind="some"),
+         r"^kind must be one of \('one', 'all'\) \('one' = Definition 1, 'all' = Theorem 1's construction\), got 'some'$"),
+        (lambda: greedy_integrity(np.eye(3), [0, 1, 1], T=-1), r"^T must be an integer in \[0, inf\), got -1$"),
+        (lambda: greedy_integrity(np.eye(3), [0, 1, 1], alpha=0.0), r"^alpha must be in \(0, inf\), got 0.0$"),
+        (lambda: greedy_integrity(np.eye(3), [0, 1, 1], tau=-1.0), r"^tau must be in \[0, inf\), got -1.0$"),
+        (lambda: greedy_integrity(np.eye(3), [0, 1, 1], variant="x"),
+         r"^variant must be 'paper' or 'signed_step', got 'x'$"),
+        (lambda: convex_integrity(np.eye(3), [0, 1, 1], subset_size=0),
+         r"^subset_size must be an integer in \[1, 16\], got 0$"),
+        (lambda: convex_integrity(np.eye(3), [0, 1, 1], subset_size=17),
+         r"^subset_size must be an integer in \[1, 16\], got 17$"),
+        (lambda: convex_integrity(np.eye(3), [0, 1, 1], restarts=0), r"^restarts must be an integer in \[1, inf\), got 0$"),
+        (lambda: exact_integrity(np.eye(3), [0, 1, 1], max_exact_points=0),
+         r"^max_exact_points must be an integer in \[1, 20\], got 0$"),
+        (lambda: exact_integrity(np.eye(3), [0, 1, 1], max_exact_points=21),
+         r"^max_exact_points must be an integer in \[1, 20\], got 21$"),
+        (lambda: exact_integrity(np.eye(4), [0, 1, 1, 1], max_exact_points=2),
+         r"^X has 3 points in cluster 0's sub-problem, more than max_exact_points=2; use method='convex'$"),
+        (lambda: exact_integrity(np.eye(4), [0, 1, 1, 1], kind="all", max_exact_points=2),
+         r"^X has 3 points in cluster 1's sub-problem, more than max_exact_points=2; use method='convex'$"),
+    ],
+)
+def test_integrity_messages_name_the_parameter(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
