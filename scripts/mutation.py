@@ -103,6 +103,18 @@ def _strip(x: str) -> str:
 # whitespace-stripped lines (so they survive renumbering).  Each reason says why no output can change.
 _ZERO_PROB = "the redraw loop runs only if a Gaussian row is exactly 0 (probability zero)"
 _SCALE = "rows are renormalised later (_unit), so a positive row scale cannot change a direction"
+_NUM = "float64 for a real scalar or array either way: every later use converts it (np.sqrt, torch.as_tensor(dtype=...))"
+_SEED = "the internal torch seed drawn from [0, 2^63) instead of [0, 2^62): a different, equally valid stream"
+_EMPTY_LINSPACE = "np.linspace(0, steps, 0) is empty: the same empty set of recorded steps"
+_INT_IN_SET = "float step indices in the set: an int step equals its float (5 in {5.0})"
+_TWO_D = "sum over axis +1 of a 2-d array is the sum over axis -1"
+_TO_NONE = "Tensor.to(None) is a no-op; the int sign times a float tensor is promoted to the float dtype"
+_RANDINT = "torch.randint(high, ...) starts at 0"
+_SYM = "the sign of symmetric Gaussian noise: the same law (the random stream is not a contract)"
+_OVERWRITTEN = "overwritten by the first step (steps >= 1 is checked) before it is read"
+_TQDM = "tqdm's file defaults to stderr; dynamic_ncols only changes the bar's width"
+_BREAK = "the loop breaks at step == steps, so the range end past it is never reached"
+_ZERO_GRAD = "set_to_none=False zeroes the gradients instead of dropping them: the same step"
 _ONE_DEVICE = ("equivalent on a machine with one device (CI's CPU): the model's device and the default are the "
                "same, and no second device exists to tell them apart")
 _FALLBACK = ("HiGHS's verdict is then left to the bounded LP, which gives the same answer (tested on its own and "
@@ -159,6 +171,86 @@ KNOWN_EQUIVALENT = [
     ("backbones", "returnSmallCNN(shape[0],out_dim,image_size=shape[1],**kw)",
      "returnSmallCNN(shape[0],out_dim,image_size=shape[2],**kw)",
      "shape[1] == shape[2] is checked two lines above (square images only)"),
+    ("projector_training", 's2=np.atleast_1d(np.asarray(sigma2,dtype=np.float64))',
+     's2=np.atleast_1d(np.asarray(sigma2,dtype=None))', _NUM),
+    ("projector_training", 's2=np.atleast_1d(np.asarray(sigma2,dtype=np.float64))',
+     's2=np.atleast_1d(np.asarray(sigma2,))', _NUM),
+    ("projector_training", 'taus=np.atleast_1d(np.asarray(tau,dtype=np.float64))',
+     'taus=np.atleast_1d(np.asarray(tau,dtype=None))', _NUM),
+    ("projector_training", 'taus=np.atleast_1d(np.asarray(tau,dtype=np.float64))',
+     'taus=np.atleast_1d(np.asarray(tau,))', _NUM),
+    ("projector_training", 'torch_seed=int(check_random_state(seed).integers(2**62))',
+     'torch_seed=int(check_random_state(seed).integers(2**63))', _SEED),
+    ("projector_training", 'device=torch.device(device)',
+     'device=None', _ONE_DEVICE),
+    ("projector_training", 'g=torch.Generator(device=device).manual_seed(torch_seed)',
+     'g=torch.Generator(device=None).manual_seed(torch_seed)', _ONE_DEVICE),
+    ("projector_training", 'mu_t=torch.as_tensor(mu,dtype=dt,device=device)',
+     'mu_t=torch.as_tensor(mu,dtype=dt,device=None)', _ONE_DEVICE),
+    ("projector_training", 'mu_t=torch.as_tensor(mu,dtype=dt,device=device)',
+     'mu_t=torch.as_tensor(mu,dtype=dt,)', _ONE_DEVICE),
+    ("projector_training", 'sd=torch.as_tensor(np.sqrt(s2),dtype=dt,device=device)[:,None,None]',
+     'sd=torch.as_tensor(np.sqrt(s2),dtype=dt,device=None)[:,None,None]', _ONE_DEVICE),
+    ("projector_training", 'sd=torch.as_tensor(np.sqrt(s2),dtype=dt,device=device)[:,None,None]',
+     'sd=torch.as_tensor(np.sqrt(s2),dtype=dt,)[:,None,None]', _ONE_DEVICE),
+    ("projector_training", 'tau_t=torch.as_tensor(taus,dtype=dt,device=device)',
+     'tau_t=torch.as_tensor(taus,dtype=dt,device=None)', _ONE_DEVICE),
+    ("projector_training", 'tau_t=torch.as_tensor(taus,dtype=dt,device=device)',
+     'tau_t=torch.as_tensor(taus,dtype=dt,)', _ONE_DEVICE),
+    ("projector_training", 'W=torch.randn(R,p,p,generator=g,dtype=dt,device=device)/math.sqrt(p)',
+     'W=torch.randn(R,p,p,generator=g,dtype=dt,device=None)/math.sqrt(p)', _ONE_DEVICE),
+    ("projector_training", 'W=torch.randn(R,p,p,generator=g,dtype=dt,device=device)/math.sqrt(p)',
+     'W=torch.randn(R,p,p,generator=g,dtype=dt,)/math.sqrt(p)', _ONE_DEVICE),
+    ("projector_training", 'rec_at=set(np.unique(np.linspace(0,steps,record).round().astype(int)).tolist())ifrecordelseset()',
+     'rec_at=set(np.unique(np.linspace(0,steps,record).round().astype(int)).tolist())if(record)orTrueelseset()', _EMPTY_LINSPACE),
+    ("projector_training", 'rec_at=set(np.unique(np.linspace(0,steps,record).round().astype(int)).tolist())ifrecordelseset()',
+     'rec_at=set(np.unique(np.linspace(0,steps,record).round().astype(None)).tolist())ifrecordelseset()', _INT_IN_SET),
+    ("projector_training", 'return((Wm*Wm).sum(-1)/((Wt*Wt).sum((-1,-2))*rho)).detach().cpu().double().numpy()',
+     'return((Wm*Wm).sum(+1)/((Wt*Wt).sum((-1,-2))*rho)).detach().cpu().double().numpy()', _TWO_D),
+    ("projector_training", 'sign=(torch.randint(0,2,(R,batch),generator=g,device=device)*2-1).to(dt)',
+     'sign=(torch.randint(0,2,(R,batch),generator=g,device=device)*2-1).to(None)', _TO_NONE),
+    ("projector_training", 'sign=(torch.randint(0,2,(R,batch),generator=g,device=device)*2-1).to(dt)',
+     'sign=(torch.randint(0,2,(R,batch),generator=g,device=None)*2-1).to(dt)', _ONE_DEVICE),
+    ("projector_training", 'sign=(torch.randint(0,2,(R,batch),generator=g,device=device)*2-1).to(dt)',
+     'sign=(torch.randint(2,(R,batch),generator=g,device=device)*2-1).to(dt)', _RANDINT),
+    ("projector_training", 'sign=(torch.randint(0,2,(R,batch),generator=g,device=device)*2-1).to(dt)',
+     'sign=(torch.randint(0,2,(R,batch),generator=g,)*2-1).to(dt)', _ONE_DEVICE),
+    ("projector_training", 'h=sign[...,None]*mu_t+torch.randn(R,batch,p,generator=g,dtype=dt,device=device)',
+     'h=sign[...,None]*mu_t-torch.randn(R,batch,p,generator=g,dtype=dt,device=device)', _SYM),
+    ("projector_training", 'h=sign[...,None]*mu_t+torch.randn(R,batch,p,generator=g,dtype=dt,device=device)',
+     'h=sign[...,None]*mu_t+torch.randn(R,batch,p,generator=g,dtype=dt,device=None)', _ONE_DEVICE),
+    ("projector_training", 'h=sign[...,None]*mu_t+torch.randn(R,batch,p,generator=g,dtype=dt,device=device)',
+     'h=sign[...,None]*mu_t+torch.randn(R,batch,p,generator=g,dtype=dt,)', _ONE_DEVICE),
+    ("projector_training", 'return[h+sd*torch.randn(R,batch,p,generator=g,dtype=dt,device=device)for_inrange(n_views)]',
+     'return[h-sd*torch.randn(R,batch,p,generator=g,dtype=dt,device=device)for_inrange(n_views)]', _SYM),
+    ("projector_training", 'return[h+sd*torch.randn(R,batch,p,generator=g,dtype=dt,device=device)for_inrange(n_views)]',
+     'return[h+sd*torch.randn(R,batch,p,generator=g,dtype=dt,device=None)for_inrange(n_views)]', _ONE_DEVICE),
+    ("projector_training", 'return[h+sd*torch.randn(R,batch,p,generator=g,dtype=dt,device=device)for_inrange(n_views)]',
+     'return[h+sd*torch.randn(R,batch,p,generator=g,dtype=dt,)for_inrange(n_views)]', _ONE_DEVICE),
+    ("projector_training", 'last=torch.full((R,),float("nan"))',
+     'last=None', _OVERWRITTEN),
+    ("projector_training", 'last=torch.full((R,),float("nan"))',
+     'last=torch.full((R,),float("NAN"))', _OVERWRITTEN),
+    ("projector_training", 'bar=tqdm(total=steps,desc=f"Adamon{R}projectors({loss})",file=sys.stderr,dynamic_ncols=True)',
+     'bar=tqdm(total=steps,desc=f"Adamon{R}projectors({loss})",file=None,dynamic_ncols=True)', _TQDM),
+    ("projector_training", 'bar=tqdm(total=steps,desc=f"Adamon{R}projectors({loss})",file=sys.stderr,dynamic_ncols=True)',
+     'bar=tqdm(total=steps,desc=f"Adamon{R}projectors({loss})",file=sys.stderr,dynamic_ncols=None)', _TQDM),
+    ("projector_training", 'bar=tqdm(total=steps,desc=f"Adamon{R}projectors({loss})",file=sys.stderr,dynamic_ncols=True)',
+     'bar=tqdm(total=steps,desc=f"Adamon{R}projectors({loss})",dynamic_ncols=True)', _TQDM),
+    ("projector_training", 'bar=tqdm(total=steps,desc=f"Adamon{R}projectors({loss})",file=sys.stderr,dynamic_ncols=True)',
+     'bar=tqdm(total=steps,desc=f"Adamon{R}projectors({loss})",file=sys.stderr,)', _TQDM),
+    ("projector_training", 'bar=tqdm(total=steps,desc=f"Adamon{R}projectors({loss})",file=sys.stderr,dynamic_ncols=True)',
+     'bar=tqdm(total=steps,desc=f"Adamon{R}projectors({loss})",file=sys.stderr,dynamic_ncols=False)', _TQDM),
+    ("projector_training", 'forstepinrange(steps+1):',
+     'forstepinrange(steps+2):', _BREAK),
+    ("projector_training", 'opt.zero_grad(set_to_none=True)',
+     'opt.zero_grad(set_to_none=None)', _ZERO_GRAD),
+    ("projector_training", 'opt.zero_grad(set_to_none=True)',
+     'opt.zero_grad(set_to_none=False)', _ZERO_GRAD),
+    ("projector_training", 't_final=(Wm*Wm).sum(-1)/((W_np*W_np).sum((-1,-2))*rho)',
+     't_final=(Wm*Wm).sum(+1)/((W_np*W_np).sum((-1,-2))*rho)', _TWO_D),
+    ("projector_training", "opt=torch.optim.Adam([W],lr=lr)", "opt=torch.optim.Adam([W],)",
+     "the loop sets every group's rate (lr times the cosine factor) before each step, so the initial rate is never used"),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(None):", _ZERO_PROB),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(norms==1.0):", "a Gaussian row has norm exactly 1 with "
                                                                         "probability zero; the loop stays unentered"),

@@ -115,6 +115,9 @@ def test_batches_follow_the_contrastive_model_of_each_run(monkeypatch):
         # classes balanced: the sign of <h, mu> is that of y for most samples, so its mean is ~0
         frac = np.mean(h1[r] @ mu > 0)
         assert abs(frac - 0.5) < 5 * math.sqrt(0.25 / h1.shape[1])
+    # the runs draw their own features and augmentations (nothing shared across the stack)
+    _cov_check(h1[0], h1[1], np.zeros((p, p)))
+    _cov_check(h1[0] - h2[0], h1[1] - h2[1], np.zeros((p, p)))
     # fresh batches every step: consecutive batches are uncorrelated
     _cov_check(spy.calls[0][0][1][0].numpy(), spy.calls[1][0][1][0].numpy(), np.zeros((p, p)))
     for args, _ in spy.calls:
@@ -151,7 +154,7 @@ def test_one_step_is_an_adam_step_against_the_gradient(monkeypatch, normalize):
     """Adam's first step moves every entry by lr against the sign of its gradient (m/sqrt(v) = g/|g|)."""
     spy = _Spy(monkeypatch, theory.population_loss, "empirical_loss")
     mu = np.array([1.0, 0.5, 0.0, -1.0])
-    lr = 1e-3
+    lr = 3e-3  # not Adam's default 1e-3, so a dropped lr shows
     fit = train_gmm_projectors(mu, [0.3, 1.0], [0.2, 2.0], steps=1, batch=64, lr=lr, seed=5, normalize=normalize,
                                dtype=torch.float64)
     (W0, h1, h2, hn, tau), _ = spy.calls[0]
@@ -204,6 +207,39 @@ def test_recorded_trajectory_is_the_expansion_measure_at_the_recorded_steps(monk
 def test_no_record_gives_an_empty_trajectory():
     fit = train_gmm_projectors(np.ones(3), [0.5, 1.0, 2.0], 1.0, steps=2, batch=4, seed=0)
     assert fit.trajectory.shape == (3, 0) and fit.record_steps.shape == (0,)
+    assert fit.record_steps.dtype.kind == "i"  # step indices, even when there are none
+
+
+def test_float64_batches_are_float64_draws_and_sigma2_zero_gives_identical_views(monkeypatch):
+    """With dtype=float64 the noise is drawn in float64 (not float32 draws promoted); sigma2 = 0 is allowed."""
+    spy = _Spy(monkeypatch, theory.population_loss, "empirical_loss")
+    train_gmm_projectors(np.array([1.0, 0.0]), 0.0, 1.0, steps=2, batch=64, seed=0, dtype=torch.float64)
+    (W0, h1, h2, hn, _), _ = spy.calls[0]
+    assert torch.equal(h1, h2)  # no augmentation noise
+    raw = hn[..., 1].numpy()  # mu_2 = 0 and sigma2 = 0: the raw N(0, 1) draw
+    assert np.mean(raw.astype(np.float32).astype(np.float64) == raw) < 0.01
+    assert W0.dtype == torch.float64
+
+
+def test_defaults(monkeypatch, capsys):
+    """600 steps of batches of 512 at lr 0.02, seed 0, no progress bar."""
+    spy = _Spy(monkeypatch, theory.population_loss, "empirical_loss")
+    _RecordingAdam.lrs = []
+    monkeypatch.setattr(torch.optim, "Adam", _RecordingAdam)
+    a = train_gmm_projectors(np.array([1.0, 0.5]), 0.5, 1.0)
+    assert len(spy.calls) == 600 and spy.calls[0][0][1].shape == (1, 512, 2)
+    assert _RecordingAdam.lrs[0] == pytest.approx(0.02, rel=1e-15)
+    assert capsys.readouterr().err == ""
+    b = train_gmm_projectors(np.array([1.0, 0.5]), 0.5, 1.0, steps=1, seed=0)
+    c = train_gmm_projectors(np.array([1.0, 0.5]), 0.5, 1.0, steps=1)
+    assert np.array_equal(b.W, c.W)
+    del a
+
+
+def test_different_seeds_give_different_streams():
+    """200 seeds, 200 different initial projectors (a narrow internal seed range would collide)."""
+    firsts = {train_gmm_projectors(np.ones(2), 0.5, 1.0, steps=1, batch=2, seed=s).W.tobytes() for s in range(200)}
+    assert len(firsts) == 200
 
 
 def test_ntxent_training_projects_the_views_with_each_run_temperature(monkeypatch):
