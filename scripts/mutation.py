@@ -115,6 +115,12 @@ _OVERWRITTEN = "overwritten by the first step (steps >= 1 is checked) before it 
 _TQDM = "tqdm's file defaults to stderr; dynamic_ncols only changes the bar's width"
 _BREAK = "the loop breaks at step == steps, so the range end past it is never reached"
 _ZERO_GRAD = "set_to_none=False zeroes the gradients instead of dropping them: the same step"
+_PYFLOATS = "np.asarray of a list of Python floats is float64 with or without dtype=float (an empty list too)"
+_SEED_STATE = "a different but equally valid seed for the torch generator (uint32 state words, or one more bit shifted out)"
+_CPU_DEFAULT = "torch.Generator(device=None) is a CPU generator"
+_NO_WARMUP = "with warmup_steps = 0 no step is < 0, so the warm-up branch never runs either way"
+_WARMUP_ONE = "one warm-up step has factor (0 + 1) / 1 = 1, the cosine's value at its start"
+_SPLIT_DIM = "dim=0 is the default of torch.cat and Tensor.split"
 _ONE_DEVICE = ("equivalent on a machine with one device (CI's CPU): the model's device and the default are the "
                "same, and no second device exists to tell them apart")
 _FALLBACK = ("HiGHS's verdict is then left to the bounded LP, which gives the same answer (tested on its own and "
@@ -251,6 +257,74 @@ KNOWN_EQUIVALENT = [
      't_final=(Wm*Wm).sum(+1)/((W_np*W_np).sum((-1,-2))*rho)', _TWO_D),
     ("projector_training", "opt=torch.optim.Adam([W],lr=lr)", "opt=torch.optim.Adam([W],)",
      "the loop sets every group's rate (lr times the cosine factor) before each step, so the initial rate is never used"),
+    ("simclr", 'f"{prefix}loss":np.asarray(self.loss,dtype=float),',
+     'f"{prefix}loss":np.asarray(self.loss,dtype=None),', _PYFLOATS),
+    ("simclr", 'f"{prefix}loss":np.asarray(self.loss,dtype=float),',
+     'f"{prefix}loss":np.asarray(self.loss,),', _PYFLOATS),
+    ("simclr", 'f"{prefix}penalty":np.asarray(self.penalty,dtype=float),',
+     'f"{prefix}penalty":np.asarray(self.penalty,dtype=None),', _PYFLOATS),
+    ("simclr", 'f"{prefix}penalty":np.asarray(self.penalty,dtype=float),',
+     'f"{prefix}penalty":np.asarray(self.penalty,),', _PYFLOATS),
+    ("simclr", 'f"{prefix}lr":np.asarray(self.lr,dtype=float),',
+     'f"{prefix}lr":np.asarray(self.lr,dtype=None),', _PYFLOATS),
+    ("simclr", 'f"{prefix}lr":np.asarray(self.lr,dtype=float),',
+     'f"{prefix}lr":np.asarray(self.lr,),', _PYFLOATS),
+    ("simclr", 'f"{prefix}epoch_time_s":np.asarray(self.epoch_time_s,dtype=float),',
+     'f"{prefix}epoch_time_s":np.asarray(self.epoch_time_s,dtype=None),', _PYFLOATS),
+    ("simclr", 'f"{prefix}epoch_time_s":np.asarray(self.epoch_time_s,dtype=float),',
+     'f"{prefix}epoch_time_s":np.asarray(self.epoch_time_s,),', _PYFLOATS),
+    ("simclr", 'out[f"{prefix}metric_{name}"]=np.asarray(series,dtype=float)',
+     'out[f"{prefix}metric_{name}"]=np.asarray(series,dtype=None)', _PYFLOATS),
+    ("simclr", 'out[f"{prefix}metric_{name}"]=np.asarray(series,dtype=float)',
+     'out[f"{prefix}metric_{name}"]=np.asarray(series,)', _PYFLOATS),
+    ("simclr", 's_shuffle,s_aug=np.random.SeedSequence(seed).generate_state(2,dtype=np.uint64)',
+     's_shuffle,s_aug=np.random.SeedSequence(seed).generate_state(2,)', _SEED_STATE),
+    ("simclr", 'g_shuffle=torch.Generator(device="cpu").manual_seed(int(s_shuffle)>>1)',
+     'g_shuffle=torch.Generator(device=None).manual_seed(int(s_shuffle)>>1)', _CPU_DEFAULT),
+    ("simclr", 'g_shuffle=torch.Generator(device="cpu").manual_seed(int(s_shuffle)>>1)',
+     'g_shuffle=torch.Generator(device="cpu").manual_seed(int(s_shuffle)>>2)', _SEED_STATE),
+    ("simclr", 'g_aug=torch.Generator(device=torch.device(device)).manual_seed(int(s_aug)>>1)',
+     'g_aug=torch.Generator(device=None).manual_seed(int(s_aug)>>1)', _ONE_DEVICE),
+    ("simclr", 'g_aug=torch.Generator(device=torch.device(device)).manual_seed(int(s_aug)>>1)',
+     'g_aug=torch.Generator(device=torch.device(device)).manual_seed(int(s_aug)>>2)', _SEED_STATE),
+    ("simclr", 'ifwarmup_steps>0andstep<warmup_steps:',
+     'ifwarmup_steps>=0andstep<warmup_steps:', _NO_WARMUP),
+    ("simclr", 'ifwarmup_steps>0andstep<warmup_steps:',
+     'ifwarmup_steps>1andstep<warmup_steps:', _WARMUP_ONE),
+    ("simclr", 'returnt.to(device)',
+     'returnt.to(None)', _ONE_DEVICE),
+    ("simclr", 'X=_as_tensor(X,device)',
+     'X=_as_tensor(X,None)', _ONE_DEVICE),
+    ("simclr", 'model.to(device)',
+     'model.to(None)', _ONE_DEVICE),
+    ("simclr", 'g_shuffle,g_aug=torch_generators(seed,device)',
+     'g_shuffle,g_aug=torch_generators(seed,)', _ONE_DEVICE),
+    ("simclr", 'bar=tqdm(total=epochs,desc=progress_desc,file=sys.stderr,dynamic_ncols=True,leave=False)',
+     'bar=tqdm(total=epochs,desc=progress_desc,file=None,dynamic_ncols=True,leave=False)', _TQDM),
+    ("simclr", 'bar=tqdm(total=epochs,desc=progress_desc,file=sys.stderr,dynamic_ncols=True,leave=False)',
+     'bar=tqdm(total=epochs,desc=progress_desc,file=sys.stderr,dynamic_ncols=None,leave=False)', _TQDM),
+    ("simclr", 'bar=tqdm(total=epochs,desc=progress_desc,file=sys.stderr,dynamic_ncols=True,leave=False)',
+     'bar=tqdm(total=epochs,desc=progress_desc,file=sys.stderr,dynamic_ncols=True,leave=None)', _TQDM),
+    ("simclr", 'bar=tqdm(total=epochs,desc=progress_desc,file=sys.stderr,dynamic_ncols=True,leave=False)',
+     'bar=tqdm(total=epochs,desc=progress_desc,dynamic_ncols=True,leave=False)', _TQDM),
+    ("simclr", 'bar=tqdm(total=epochs,desc=progress_desc,file=sys.stderr,dynamic_ncols=True,leave=False)',
+     'bar=tqdm(total=epochs,desc=progress_desc,file=sys.stderr,leave=False)', _TQDM),
+    ("simclr", 'bar=tqdm(total=epochs,desc=progress_desc,file=sys.stderr,dynamic_ncols=True,leave=False)',
+     'bar=tqdm(total=epochs,desc=progress_desc,file=sys.stderr,dynamic_ncols=True,)', _TQDM),
+    ("simclr", 'bar=tqdm(total=epochs,desc=progress_desc,file=sys.stderr,dynamic_ncols=True,leave=False)',
+     'bar=tqdm(total=epochs,desc=progress_desc,file=sys.stderr,dynamic_ncols=False,leave=False)', _TQDM),
+    ("simclr", 'bar=tqdm(total=epochs,desc=progress_desc,file=sys.stderr,dynamic_ncols=True,leave=False)',
+     'bar=tqdm(total=epochs,desc=progress_desc,file=sys.stderr,dynamic_ncols=True,leave=True)', _TQDM),
+    ("simclr", 'perm=torch.randperm(n,generator=g_shuffle).to(device)',
+     'perm=torch.randperm(n,generator=g_shuffle).to(None)', _ONE_DEVICE),
+    ("simclr", 'z1,z2=model(torch.cat([x1,x2],dim=0)).split(batch_size,dim=0)',
+     'z1,z2=model(torch.cat([x1,x2],dim=0)).split(batch_size,)', _SPLIT_DIM),
+    ("simclr", 'z1,z2=model(torch.cat([x1,x2],dim=0)).split(batch_size,dim=0)',
+     'z1,z2=model(torch.cat([x1,x2],)).split(batch_size,dim=0)', _SPLIT_DIM),
+    ("simclr", 'opt.zero_grad(set_to_none=True)',
+     'opt.zero_grad(set_to_none=None)', _ZERO_GRAD),
+    ("simclr", 'opt.zero_grad(set_to_none=True)',
+     'opt.zero_grad(set_to_none=False)', _ZERO_GRAD),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(None):", _ZERO_PROB),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(norms==1.0):", "a Gaussian row has norm exactly 1 with "
                                                                         "probability zero; the loop stays unentered"),
@@ -408,6 +482,8 @@ def equivalent_reason(before: str, after: str, module: str | None = None) -> str
                     return f"{call[:-1]}'s default is {default}"
     if b.lower() == a.lower() and ('"inf"' in b.lower() or '"-inf"' in b.lower()) and b.replace('inf"', 'INF"') == a:
         return "float('INF') is float('inf')"
+    if b.lower() == a.lower() and '"nan"' in b and b.replace('"nan"', '"NAN"') == a:
+        return "float('NAN') is a NaN like float('nan')"
     if b.replace("np.finfo(float)", "np.finfo(None)") == a or b.replace("np.finfo(np.float64)", "np.finfo(None)") == a:
         return "np.finfo(None) is float64's finfo"
     if "%(2*n)" in b and b.replace("+n)%(2*n)", "-n)%(2*n)") == a:

@@ -149,6 +149,9 @@ def test_lr_schedule():
     assert lr_factor(50, 100) == pytest.approx(0.5)
     assert lr_factor(25, 100) == pytest.approx(0.5 * (1 + np.sqrt(0.5)), rel=1e-12)  # cos(pi/4)
     assert lr_factor(100, 100) == pytest.approx(0.0, abs=1e-15)
+    assert lr_factor(1, 1) == pytest.approx(0.0, abs=1e-15)  # a one-step cosine still ends at 0
+    assert lr_factor(4, 100, warmup_steps=4) == 1.0  # the first step after warm-up starts the cosine at 1
+    assert lr_factor(0, 100, warmup_steps=1) == 1.0
     assert [lr_factor(s, 100, warmup_steps=4) for s in range(4)] == [0.25, 0.5, 0.75, 1.0]
     # after warm-up the cosine runs over the remaining 96 steps: step 4 + 48 is its half-way point
     assert lr_factor(52, 100, warmup_steps=4) == pytest.approx(0.5, rel=1e-12)
@@ -206,7 +209,7 @@ def test_first_step_of_each_optimiser_in_closed_form(optimizer, wd):
     X, _ = _data(n=16)
     model = _model("linear")
     aug = VectorAugment(noise=0.2, dropout=0.0)
-    lr = 1e-3
+    lr = 2e-3  # not an optimiser's default (1e-3), so a dropped lr shows
     before = _first_batch_grad(model, X, aug, seed=2, batch_size=16, tau=0.5)
     train_simclr(model, X, aug, epochs=1, batch_size=16, tau=0.5, optimizer=optimizer, lr=lr, weight_decay=wd,
                  momentum=0.9, seed=2)
@@ -274,7 +277,7 @@ def test_make_optimizer_passes_its_settings_on():
     adam = make_optimizer(params, "adam", lr=0.2, weight_decay=0.5)
     assert type(adam) is torch.optim.Adam and (adam.defaults["lr"], adam.defaults["weight_decay"]) == (0.2, 0.5)
     adamw = make_optimizer(params, "adamw", lr=0.2, weight_decay=0.5)
-    assert type(adamw) is torch.optim.AdamW and adamw.defaults["weight_decay"] == 0.5
+    assert type(adamw) is torch.optim.AdamW and (adamw.defaults["lr"], adamw.defaults["weight_decay"]) == (0.2, 0.5)
     d = make_optimizer(params)
     assert type(d) is torch.optim.SGD and (d.defaults["lr"], d.defaults["momentum"], d.defaults["weight_decay"]) == (
         0.1, 0.9, 1e-3)
@@ -301,8 +304,16 @@ def test_history_record_pads_missing_names_and_as_arrays_prefixes():
     assert h.metric_epochs == [0, 2, 5]
     np.testing.assert_array_equal(h.metrics["a"], [1, 3, np.nan])
     np.testing.assert_array_equal(h.metrics["b"], [np.nan, 2, np.nan])
-    h.loss, h.epoch_time_s = [0.5, 0.25], [1.0, 2.5]
+    h.loss, h.epoch_time_s, h.penalty, h.lr = [0.5, 0.25], [1.0, 2.5], [0.0, 0.1], [0.3, 0.2]
     arr = h.as_arrays("x_")
+    np.testing.assert_array_equal(arr["x_loss"], [0.5, 0.25])
+    np.testing.assert_array_equal(arr["x_penalty"], [0.0, 0.1])
+    np.testing.assert_array_equal(arr["x_lr"], [0.3, 0.2])
+    np.testing.assert_array_equal(arr["x_epoch_time_s"], [1.0, 2.5])
+    np.testing.assert_array_equal(arr["x_metric_epochs"], [0, 2, 5])
+    empty = TrainHistory().as_arrays()
+    assert all(v.shape == (0,) for v in empty.values())
+    assert empty["metric_epochs"].dtype.kind == "i" and empty["loss"].dtype == np.float64
     assert set(arr) == {"x_loss", "x_penalty", "x_lr", "x_epoch_time_s", "x_metric_epochs", "x_metric_a", "x_metric_b"}
     assert arr["x_metric_epochs"].dtype.kind == "i" and arr["x_loss"].dtype == np.float64
     assert h.train_time_s == pytest.approx(3.5) and set(TrainHistory().as_arrays()) >= {"loss", "lr"}
@@ -317,7 +328,9 @@ def test_epoch_time_excludes_callbacks_and_the_model_ends_in_eval_mode(capsys):
                   progress_desc="check-desc")
     assert len(hist.epoch_time_s) == 2 and all(0 < t < 0.3 for t in hist.epoch_time_s)
     assert not model.training
-    assert "check-desc" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "check-desc" in err and "1/2" in err and "2/2" in err  # one tick per epoch, out of epochs
+    assert f"loss={hist.loss[0]:.3f}" in err  # the epoch's loss in the bar
     assert hist.metric_epochs == [] and hist.penalty == [0.0, 0.0]
 
 
@@ -387,3 +400,87 @@ def test_bad_model_and_schedule_names():
         train_simclr(torch.nn.Linear(2, 2), X, VectorAugment())
     with pytest.raises(ValueError, match=r"^scheduler must be one of cosine, constant, got 'x'$"):
         lr_factor(0, 10, scheduler="x")
+
+
+def test_inputs_of_every_dtype_become_float32():
+    X, _ = _data(n=32)
+    ints = np.round(X).astype(np.int64)
+    runs = [ints.astype(np.float32), ints.astype(np.float64), torch.as_tensor(ints), ints]
+    params, losses = [], []
+    for data in runs:
+        m = _model("linear")
+        losses.append(_train(m, data, epochs=1).loss)
+        params.append(_params(m))
+    assert all(loss == losses[0] for loss in losses)
+    assert all(torch.equal(p, params[0]) for p in params)
+
+
+class _NtXentSpy:
+    def __init__(self, monkeypatch):
+        import theory.simclr
+
+        self.taus, self.sizes = [], []
+        original = theory.simclr.nt_xent
+
+        def spy(z1, z2, tau=0.5, **kw):
+            self.taus.append(tau)
+            self.sizes.append(z1.shape[0])
+            return original(z1, z2, tau, **kw)
+
+        monkeypatch.setattr(theory.simclr, "nt_xent", spy)
+
+
+def test_defaults(monkeypatch, capsys):
+    """10 epochs, batch 256, tau 0.5, SGD lr 0.1 cosine without warm-up, joint views, seed 0, no bar."""
+    spy = _NtXentSpy(monkeypatch)
+    X, _ = _data(n=256)
+    model = _model("linear")
+    seen = []
+    model.head.register_forward_hook(lambda mod, inp, out: seen.append(inp[0].shape[0]))
+    calls = []
+    hist = train_simclr(model, X, VectorAugment(noise=0.2), callbacks=[lambda e, m, h: calls.append(e)])
+    assert len(hist.loss) == 10 and calls == list(range(1, 11))
+    assert spy.taus == [0.5] * 10 and spy.sizes == [256] * 10
+    assert seen == [512] * 10  # both views in one call
+    np.testing.assert_allclose(hist.lr, [0.1 * lr_factor(e, 10) for e in range(10)], rtol=1e-12)
+    assert capsys.readouterr().err == ""
+    a, b = _model("linear"), _model("linear")
+    ha = train_simclr(a, X, VectorAugment(noise=0.2), epochs=1)
+    hb = train_simclr(b, X, VectorAugment(noise=0.2), epochs=1, seed=0)
+    assert ha.loss == hb.loss
+    train_simclr(_model("linear"), X, VectorAugment(noise=0.2), epochs=1, progress=True)
+    import re
+
+    assert re.search(r"(^|\r)simclr: ", capsys.readouterr().err)  # the default description, as it is
+
+
+def test_constant_schedule_keeps_the_base_rate():
+    X, _ = _data(n=32)
+    hist = _train(_model("linear"), X, epochs=3, lr=0.07, scheduler="constant")
+    assert hist.lr == [0.07, 0.07, 0.07]
+
+
+def test_callbacks_see_the_history_so_far():
+    X, _ = _data(n=32)
+    seen = []
+    hist = _train(_model("linear"), X, epochs=3, callbacks=[lambda e, m, h: seen.append(list(h.loss))])
+    assert seen == [hist.loss[:1], hist.loss[:2], hist.loss[:3]]
+
+
+def test_two_inputs_are_enough():
+    X, _ = _data(n=2)
+    hist = train_simclr(_model("linear"), X, VectorAugment(noise=0.2), epochs=2, batch_size=2, lr=0.01)
+    assert len(hist.loss) == 2 and np.all(np.isfinite(hist.loss))
+
+
+def test_bad_temperature_is_refused_before_any_step():
+    X, _ = _data()
+    for tau in (0.0, -1.0):
+        with pytest.raises(ValueError, match=r"^tau must be in \(0, inf\), got "):
+            _train(_model("mlp"), X, epochs=0, tau=tau)
+
+
+def test_a_non_finite_penalty_is_reported_with_its_value():
+    X, _ = _data()
+    with pytest.raises(FloatingPointError, match=r"^the SimCLR loss became inf at epoch 1; lower the learning rate$"):
+        _train(_model("linear"), X, penalty=lambda head: torch.tensor(float("inf")))
