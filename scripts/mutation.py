@@ -121,6 +121,10 @@ _CPU_DEFAULT = "torch.Generator(device=None) is a CPU generator"
 _NO_WARMUP = "with warmup_steps = 0 no step is < 0, so the warm-up branch never runs either way"
 _WARMUP_ONE = "one warm-up step has factor (0 + 1) / 1 = 1, the cosine's value at its start"
 _SPLIT_DIM = "dim=0 is the default of torch.cat and Tensor.split"
+_C2_LE_1 = "1 - delta F with delta > 0 and F >= 0 is never above 1, so the upper clip never acts"
+_FULL_DELTA = "every caller passes delta already broadcast to the full grid, so the grid's shape is delta's either way"
+_F64_ALREADY = "the arrays are float64 already (square roots and broadcasts of validated float64 parameters)"
+_Q_INF = "_solve tells the limit q = -inf apart only by np.isinf (q = 1 - (1 + eta)^-2 < 1 is never +inf)"
 _ONE_DEVICE = ("equivalent on a machine with one device (CI's CPU): the model's device and the default are the "
                "same, and no second device exists to tell them apart")
 _FALLBACK = ("HiGHS's verdict is then left to the bounded LP, which gives the same answer (tested on its own and "
@@ -325,6 +329,22 @@ KNOWN_EQUIVALENT = [
      'opt.zero_grad(set_to_none=None)', _ZERO_GRAD),
     ("simclr", 'opt.zero_grad(set_to_none=True)',
      'opt.zero_grad(set_to_none=False)', _ZERO_GRAD),
+    ("maxmargin", 'c2=np.clip(1.0-delta*F,0.0,1.0)',
+     'c2=np.clip(1.0-delta*F,0.0,None)', _C2_LE_1),
+    ("maxmargin", 'c2=np.clip(1.0-delta*F,0.0,1.0)',
+     'c2=np.clip(1.0-delta*F,0.0,2.0)', _C2_LE_1),
+    ("maxmargin", 'shape=np.broadcast(s,delta,q).shape',
+     'shape=np.broadcast(None,delta,q).shape', _FULL_DELTA),
+    ("maxmargin", 'shape=np.broadcast(s,delta,q).shape',
+     'shape=np.broadcast(s,delta,None).shape', _FULL_DELTA),
+    ("maxmargin", 'shape=np.broadcast(s,delta,q).shape',
+     'shape=np.broadcast(delta,q).shape', _FULL_DELTA),
+    ("maxmargin", 'shape=np.broadcast(s,delta,q).shape',
+     'shape=np.broadcast(s,delta,).shape', _FULL_DELTA),
+    ("maxmargin", 's,delta,q=(np.broadcast_to(a,shape).astype(np.float64).ravel()forain(s,delta,q))',
+     's,delta,q=(np.broadcast_to(a,shape).astype(None).ravel()forain(s,delta,q))', _F64_ALREADY),
+    ("maxmargin", 'return_limit(rho,delta,-np.inf)',
+     'return_limit(rho,delta,+np.inf)', _Q_INF),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(None):", _ZERO_PROB),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(norms==1.0):", "a Gaussian row has norm exactly 1 with "
                                                                         "probability zero; the loop stays unentered"),

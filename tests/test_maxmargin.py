@@ -411,3 +411,67 @@ def test_hinge_moment_against_mpmath_across_its_tail(t, rtol):
     T = mp.mpf(t)
     exact = (1 + T * T) * mp.ncdf(T) + T * mp.npdf(T)
     assert gaussian_hinge_moment(t) == pytest.approx(float(exact), rel=rtol)
+
+
+# ------------------------------------------------------------ the limits on grids, and the grid's validation
+
+
+@pytest.mark.parametrize("limit", [error_limit_eta_to_minus_one, error_limit_eta_to_infinity])
+def test_limits_on_a_grid_crossing_the_threshold_are_nan_exactly_above_it(limit):
+    rho = 4.0
+    dstar = separability_threshold(rho)
+    deltas = np.array([0.5, 1.5, 3.0, 0.99 * dstar, dstar, 1.2 * dstar])
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        out = limit(rho, deltas)
+    assert [w.category for w in rec] == [AboveSeparabilityThresholdWarning]
+    assert "2 grid point" in str(rec[0].message)
+    assert np.all(np.isnan(out[4:])) and np.all(np.isfinite(out[:4]))
+    for d, v in zip(deltas[:4], out[:4]):
+        assert v == pytest.approx(limit(rho, float(d)), rel=1e-12)
+        assert bayes_error(rho) < v <= 0.5
+    # a scalar rho against a grid of delta, and a grid of rho against a scalar delta
+    assert limit(rho, deltas[:4].reshape(2, 2)).shape == (2, 2)
+    rhos_ = np.array([0.5, 2.0, 8.0])
+    np.testing.assert_allclose(limit(rhos_, 1.5), [limit(float(r), 1.5) for r in rhos_], rtol=1e-12)
+
+
+def test_limit_eta_to_minus_one_is_one_half_up_to_covers_threshold_and_below_it_after():
+    """Cover: for delta <= 2 the pure-noise coordinates separate, the signal is ignored, the error is 1/2."""
+    for rho in (0.5, 4.0):
+        assert error_limit_eta_to_minus_one(rho, 2.0) == 0.5
+        assert error_limit_eta_to_minus_one(rho, 1.0) == 0.5
+        assert error_limit_eta_to_minus_one(rho, 2.5) < 0.5
+
+
+def test_grid_warning_counts_every_point_of_the_broadcast_grid():
+    dstar = separability_threshold(1.0)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        out = asymptotic_error(1.0, np.array([0.0, 1.0, 2.0]), 1.5 * dstar)
+    assert out.shape == (3,) and np.all(np.isnan(out))
+    assert "for 3 grid point(s)" in str(rec[0].message)
+
+
+@pytest.mark.parametrize("f", [asymptotic_error, asymptotic_margin, asymptotic_cosine])
+def test_grids_that_do_not_broadcast_are_refused_with_the_whole_message(f):
+    with pytest.raises(ValueError) as err:
+        f([1.0, 2.0], [0.0, 1.0, 2.0], 1.0)
+    assert str(err.value) == "rho, eta and delta must broadcast together, got shapes (2,), (3,), ()"
+    with pytest.raises(ValueError) as err:
+        f(1.0, [0.0, 1.0], [1.0, 2.0, 3.0])
+    assert str(err.value) == "rho, eta and delta must broadcast together, got shapes (), (2,), (3,)"
+
+
+def test_integer_arguments_are_taken_as_floats():
+    assert gaussian_hinge_moment(2) == gaussian_hinge_moment(2.0)
+    np.testing.assert_array_equal(gaussian_hinge_moment(np.array([-1, 0, 3])), gaussian_hinge_moment(np.array([-1.0, 0.0, 3.0])))
+    assert asymptotic_error(1, 0, 1) == asymptotic_error(1.0, 0.0, 1.0)
+    assert error_limit_eta_to_infinity(2, 1) == error_limit_eta_to_infinity(2.0, 1.0)
+
+
+@pytest.mark.parametrize("limit", [error_limit_eta_to_minus_one, error_limit_eta_to_infinity])
+def test_limits_name_delta_in_their_message(limit):
+    with pytest.raises(ValueError) as err:
+        limit(1.0, -1.0)
+    assert str(err.value) == "delta must be in (0, inf), got -1.0"
