@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from figures.coverage import render_coverage
 from figures.manifest import MANIFEST, Entry, Output, entry, result_status
 
 __all__ = [
@@ -929,6 +930,9 @@ def render_report(scale: str = "default", results_root: str | Path = "results",
         "",
         "Summary: " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS) + (f", {missing} without results" if missing else "")
         + ".",
+        "",
+        *render_coverage(),
+        "## Claims",
         "",
         "| claim | paper | statement checked | verdict | simulation |",
         "|---|---|---|---|---|",
