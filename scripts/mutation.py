@@ -125,6 +125,12 @@ _C2_LE_1 = "1 - delta F with delta > 0 and F >= 0 is never above 1, so the upper
 _FULL_DELTA = "every caller passes delta already broadcast to the full grid, so the grid's shape is delta's either way"
 _F64_ALREADY = "the arrays are float64 already (square roots and broadcasts of validated float64 parameters)"
 _Q_INF = "_solve tells the limit q = -inf apart only by np.isinf (q = 1 - (1 + eta)^-2 < 1 is never +inf)"
+_REDUCED_SVD = ("0 in the hull of a rank-r set takes N >= r + 1 points, so the reduced SVD's last right singular vector "
+                "already has singular value 0 (in the null space): the same witness direction")
+_NONEMPTY = "Y has at least one row here, so sv is never empty"
+_N_EQ_D = ("N = d linearly independent points cannot have 0 in their hull, a case returned earlier, so N >= d "
+           "and N > d select the same cases")
+_UNIT_NORMALS = "qhull's facet normals are already unit vectors: dividing or multiplying by their norm is the same"
 _ONE_DEVICE = ("equivalent on a machine with one device (CI's CPU): the model's device and the default are the "
                "same, and no second device exists to tell them apart")
 _FALLBACK = ("HiGHS's verdict is then left to the bounded LP, which gives the same answer (tested on its own and "
@@ -345,6 +351,20 @@ KNOWN_EQUIVALENT = [
      's,delta,q=(np.broadcast_to(a,shape).astype(None).ravel()forain(s,delta,q))', _F64_ALREADY),
     ("maxmargin", 'return_limit(rho,delta,-np.inf)',
      'return_limit(rho,delta,+np.inf)', _Q_INF),
+    ("integrity", '_,sv,vt=np.linalg.svd(Y,full_matrices=True)',
+     '_,sv,vt=np.linalg.svd(Y,full_matrices=None)', _REDUCED_SVD),
+    ("integrity", '_,sv,vt=np.linalg.svd(Y,full_matrices=True)',
+     '_,sv,vt=np.linalg.svd(Y,)', _REDUCED_SVD),
+    ("integrity", '_,sv,vt=np.linalg.svd(Y,full_matrices=True)',
+     '_,sv,vt=np.linalg.svd(Y,full_matrices=False)', _REDUCED_SVD),
+    ("integrity", 'rank=int(np.count_nonzero(sv>max(N,d)*np.finfo(float).eps*(sv[0]ifsv.sizeelse0.0)))',
+     'rank=int(np.count_nonzero(sv>max(N,d)*np.finfo(float).eps*(sv[0]if(sv.size)orTrueelse0.0)))', _NONEMPTY),
+    ("integrity", 'rank=int(np.count_nonzero(sv>max(N,d)*np.finfo(float).eps*(sv[0]ifsv.sizeelse0.0)))',
+     'rank=int(np.count_nonzero(sv>max(N,d)*np.finfo(float).eps*(sv[0]ifsv.sizeelse1.0)))', _NONEMPTY),
+    ("integrity", 'ifd<=max_hull_dimandN>d:',
+     'ifd<=max_hull_dimandN>=d:', _N_EQ_D),
+    ("integrity", 'normals=normals/np.linalg.norm(normals,axis=1,keepdims=True)',
+     'normals=normals*np.linalg.norm(normals,axis=1,keepdims=True)', _UNIT_NORMALS),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(None):", _ZERO_PROB),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(norms==1.0):", "a Gaussian row has norm exactly 1 with "
                                                                         "probability zero; the loop stays unentered"),

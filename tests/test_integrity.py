@@ -636,3 +636,105 @@ def test_smooth_ascent_finds_a_near_optimal_direction(seed):
 def test_integrity_messages_name_the_parameter(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------- the signed optimum's branches, and the SOCP ascent
+
+
+def _signed_opt(Y):
+    from theory.integrity import _SOCP, _signed_optimum
+
+    return _signed_optimum(Y, _SOCP(Y, "CLARABEL"))
+
+
+@pytest.mark.parametrize("ys", [[0.3, -0.5], [-0.3, 0.5], [0.2, -0.2, 0.7], [-0.9, 0.1, 0.4]])
+def test_signed_optimum_on_a_line_is_the_better_of_the_two_directions(ys):
+    """d = 1 with 0 in the hull: u = +-1, the value max(min_i y_i, -max_i y_i) (both negative here)."""
+    Y = np.array(ys)[:, None]
+    lo, hi, u = _signed_opt(Y)
+    want = max(Y.min(), -Y.max())
+    assert lo == pytest.approx(want, abs=1e-15) and hi == pytest.approx(want, abs=1e-15)
+    assert u.shape == (1,) and (Y[:, 0] * u[0]).min() == pytest.approx(want, abs=1e-15)
+
+
+def test_signed_optimum_of_a_rank_deficient_set_around_the_origin_is_zero_with_a_normal_witness():
+    """Y spans a plane of R^3 and 0 is inside its hull: the optimum is 0, attained only by +-the plane's normal
+    (a one-dimensional null space, so the witness is determined), and the certificate is 0 too."""
+    rng = np.random.default_rng(0)
+    Q = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    P = np.array([[1.0, 0.2], [-0.7, 0.6], [-0.1, -1.0], [0.4, -0.3]])  # 0 inside their planar hull
+    Y = P @ Q[:, :2].T
+    lo, hi, u = _signed_opt(Y)
+    assert abs(lo) < 1e-12 and -1e-12 < hi < 1e-6
+    assert abs(abs(u @ Q[:, 2]) - 1.0) < 1e-12  # the normal of the plane
+
+
+@pytest.mark.parametrize("d", [2, 3, 8])
+def test_signed_optimum_with_the_origin_inside_a_full_dimensional_hull_is_exact_up_to_dimension_8(d):
+    """Oracle: -min over facets of conv{y_i} of the facet's distance to 0, from qhull called here, and a
+    random-direction search that can only find values below it."""
+    from scipy.spatial import ConvexHull
+
+    rng = np.random.default_rng(d)
+    Y = rng.standard_normal((d + 4, d))
+    Y -= Y.mean(axis=0)  # 0 inside the hull
+    eq = ConvexHull(Y).equations
+    oracle = -np.min(-eq[:, -1] / np.linalg.norm(eq[:, :-1], axis=1))
+    lo, hi, u = _signed_opt(Y)
+    assert lo == pytest.approx(oracle, abs=1e-9) and hi == pytest.approx(oracle, abs=1e-9)
+    assert np.linalg.norm(u) == pytest.approx(1.0) and (Y @ u).min() == pytest.approx(lo, abs=1e-12)
+    U = rng.standard_normal((20000, d))
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    assert (U @ Y.T).min(axis=1).max() <= oracle + 1e-12
+
+
+def test_signed_optimum_above_dimension_8_gives_valid_bounds_from_its_candidates():
+    """d = 10 with 0 inside: no facets; the lower bound is attained by the returned direction and lies below the
+    qhull optimum computed here, the upper bound is the dual certificate (about 0)."""
+    from scipy.spatial import ConvexHull
+
+    rng = np.random.default_rng(3)
+    Y = rng.standard_normal((14, 10))
+    Y -= Y.mean(axis=0)
+    eq = ConvexHull(Y).equations
+    oracle = -np.min(-eq[:, -1] / np.linalg.norm(eq[:, :-1], axis=1))
+    lo, hi, u = _signed_opt(Y)
+    assert (Y @ u).min() == pytest.approx(lo, abs=1e-12) and np.linalg.norm(u) == pytest.approx(1.0)
+    assert lo <= oracle + 1e-12 and hi >= oracle - 1e-12
+    assert abs(hi) < 1e-6
+
+
+def _pattern_value(Y, s):
+    u, t = cp.Variable(Y.shape[1]), cp.Variable()
+    cp.Problem(cp.Maximize(t), [cp.multiply(s, Y @ u) >= t, cp.norm(u) <= 1]).solve(solver="CLARABEL")
+    return t.value
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_sign_pattern_ascent_climbs_from_its_start_and_stops_at_a_fixed_point(seed):
+    """Each round solves the SOCP of the current sign pattern, so the value returned is at least the SOCP
+    optimum of the start's pattern (computed here), and at the end the pattern of the best direction is
+    a fixed point: its SOCP does not improve on it."""
+    from theory.integrity import _SOCP, _ascent
+
+    rng = np.random.default_rng(seed)
+    Y = rng.standard_normal((7, 3))
+    u0 = rng.standard_normal(3)
+    u0 /= np.linalg.norm(u0)
+    best, u = _ascent(Y, _SOCP(Y, "CLARABEL"), u0)
+    start_pattern = np.where(Y @ u0 >= 0, 1.0, -1.0)
+    assert best >= _pattern_value(Y, start_pattern) - 1e-7
+    assert best >= np.abs(Y @ u0).min() - 1e-12
+    assert best == pytest.approx(np.abs(Y @ u).min(), abs=1e-12) and np.linalg.norm(u) == pytest.approx(1.0)
+    assert _pattern_value(Y, np.where(Y @ u >= 0, 1.0, -1.0)) <= best + 1e-6
+
+
+def test_sign_pattern_ascent_keeps_an_optimal_start():
+    """At the optimum of the orthonormal pair (u = (1, -1)/sqrt 2, value 1/sqrt 2) nothing improves: the
+    unsigned value of the start is returned (its signed value would be -1/sqrt 2)."""
+    from theory.integrity import _SOCP, _ascent
+
+    Y = np.eye(2)
+    u0 = np.array([1.0, -1.0]) / np.sqrt(2)
+    best, u = _ascent(Y, _SOCP(Y, "CLARABEL"), u0, max_rounds=0)
+    assert best == pytest.approx(1 / np.sqrt(2), abs=1e-15) and np.allclose(u, u0)
