@@ -150,8 +150,9 @@ COVERAGE: tuple[Item, ...] = (
     Item(_COS, "Figure 9", "encoder log-singular values on transformed CIFAR100", status=NOT_YET,
          reason="as Figure 4", substitute="as Figure 4"),
     Item(_COS, "Figure 10", "rank of the covariance of 500 rotated copies of a one-hot image vs the angle",
-         status=NOT_YET, reason="not implemented yet (purely synthetic, so checkable here)",
-         substitute="tests/test_augmentations.py (rotations against scipy.ndimage.rotate)"),
+         claims=("COS-Fig10",),
+         tests=("tests/test_augmentations.py::test_rotate_matches_scipy_at_the_given_angles_and_random_affine_at_its_draw",
+                "tests/test_rotation_rank.py")),
     Item(_COS, "Table 6", "comparison with related work", status=NO_CLAIM, reason="a literature table"),
     # ------------------------------------------------------------------------- Song et al.
     Item(_SONG, "Equation 1", "the contrastive objective with a projection head",

@@ -324,6 +324,25 @@ MANIFEST: tuple[Entry, ...] = (
               "the test suite fast; the figures are complete, the attention is less grouped.",
     ),
     Entry(
+        name="rotation_rank",
+        paper=COS,
+        doc="infonce_geometry.md",
+        outputs=(
+            Output(
+                "rotation_rank",
+                "Cosentino Fig. 10: rank of a rotated image collection",
+                "rank of the covariance of 500 rotated copies of a random one-hot 32x32 image against the maximum "
+                "angle (points, mean +- sd over 5 runs) with the largest possible rank; the covariance spectra "
+                "of one run",
+            ),
+        ),
+        scales={
+            "quick": ("--quick",),
+            "default": (),
+            "paper": ("--runs", "20"),
+        },
+    ),
+    Entry(
         name="projector_e2e",
         paper=f"{COS}; {SONG}; {GMZ}",
         doc="sparsehead.md",

@@ -514,6 +514,34 @@ def _cos_rank(meta, a):
     return Finding(NOT_AT_SCALE, lines)
 
 
+def _cos_rotation_rank(meta, a):
+    angles, ranks = a["max_angles"], np.asarray(a["ranks"], dtype=float)
+    R = ranks.shape[0]
+    mean = ranks.mean(axis=0)
+    se = ranks.std(axis=0, ddof=1) / np.sqrt(R) if R > 1 else np.zeros_like(mean)
+    cfg = meta["config"]
+    lines = [f"{cfg['copies']} copies of a one-hot {cfg['size']}x{cfg['size']} image, {R} runs, Rank_tau with tau = "
+             f"{_f(cfg['rank_tol'])} on the covariance of unit-norm images: mean rank "
+             + ", ".join(f"{_f(v)} at a = {v_a:g} deg" for v_a, v in zip(angles, mean))]
+    pos = np.flatnonzero(angles > 0)
+    if R < 2 or pos.size < 2:
+        return Finding(NOT_AT_SCALE, lines + ["fewer than 2 runs or 2 positive angles: nothing to compare"])
+    steps = np.diff(mean[pos])
+    step_se = np.sqrt(se[pos][1:] ** 2 + se[pos][:-1] ** 2)
+    gain = mean[pos[-1]] - mean[pos[0]]
+    gain_se = np.sqrt(se[pos[-1]] ** 2 + se[pos[0]] ** 2)
+    lines.append(f"largest minus smallest positive angle: {_f(gain)} (s.e. {_f(gain_se)}); largest drop between "
+                 f"neighbouring angles: {_f(-steps.min() if steps.size else 0.0)}")
+    if mean[angles == 0].size and np.any(mean[angles == 0] != 0):
+        lines.append("the rank at a = 0 (identical copies) is not 0")
+        return Finding(CONTRADICTED, lines)
+    if gain > 2 * gain_se and np.all(steps >= -2 * step_se):
+        return Finding(CONFIRMED, lines)
+    if gain < -2 * gain_se:
+        return Finding(CONTRADICTED, lines)
+    return Finding(NOT_AT_SCALE, lines)
+
+
 def _cos_trend(metric: str, want: str):
     def check(meta, a):
         lines, ok, n = [], 0, 0
@@ -849,6 +877,15 @@ CLAIMS: tuple[Claim, ...] = (
           "projector_e2e", ("projector_e2e_synthetic",),
           "confirmed if Rank_tau after training is lower at large than at small augmentation; not reproduced at our "
           "scale otherwise.", _cos_rank, "infonce_geometry.md"),
+    Claim("COS-Fig10", "Fig. 10: the larger the rotation, the higher the rank of the rotated collection",
+          "Cosentino et al.",
+          "The covariance of 500 rotated copies of a random one-hot 32x32 image (angles uniform in [0, a]) has a "
+          "rank that grows with the maximum angle a (mean and sd over 5 runs).",
+          "rotation_rank", ("rotation_rank",),
+          "confirmed if the rank is 0 at a = 0, the mean rank at the largest angle exceeds that at the smallest "
+          "positive angle by more than 2 s.e. and no step between neighbouring angles drops by more than 2 s.e.; "
+          "contradicted if the rank at a = 0 is not 0 or the largest angle's mean is more than 2 s.e. below the "
+          "smallest's; not reproduced at our scale otherwise.", _cos_rotation_rank, "infonce_geometry.md"),
     Claim("COS-Fig7", "Fig. 7: fraction of variance unexplained falls during training", "Cosentino et al.",
           "During training the FVU of span{delta h_i} (eq. 10) by the linear projector decreases.",
           "projector_e2e", ("projector_e2e_synthetic",),

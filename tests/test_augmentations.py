@@ -242,3 +242,39 @@ def test_composed_augmentations_validate_every_field_at_construction(make, match
 def test_composed_augmentations_accept_their_range_ends():
     VectorAugment(noise=0.0, dropout=0.0)
     ImageAugment(max_shift=0, max_rotation_deg=180.0, max_scale=0.0, noise=0.0)
+
+
+def test_rotate_matches_scipy_at_the_given_angles_and_random_affine_at_its_draw():
+    """rotate against scipy.ndimage.rotate (bilinear) on an anisotropic image, interior pixels; and random_affine
+    without scaling is rotate at the angles it draws."""
+    import scipy.ndimage as ndi
+
+    from theory.augmentations import rotate
+
+    H = 24
+    yy, xx = np.meshgrid(np.arange(H, dtype=float), np.arange(H, dtype=float), indexing="ij")
+    img = np.exp(-((yy - 8) ** 2 / 4 + (xx - 13) ** 2 / 30)) + 0.5 * np.exp(-((yy - 16) ** 2 / 10 + (xx - 9) ** 2 / 3))
+    angles = np.array([0.0, 17.0, -63.0, 150.0, 250.0])
+    x = torch.tensor(img)[None, None].repeat(5, 1, 1, 1)
+    out = rotate(x, angles).numpy()
+    inside = (yy - (H - 1) / 2) ** 2 + (xx - (H - 1) / 2) ** 2 < (H / 2 - 3) ** 2
+    for b, ang in enumerate(angles):
+        ref = ndi.rotate(img, ang, reshape=False, order=1, mode="constant")
+        np.testing.assert_allclose(out[b, 0][inside], ref[inside], atol=1e-12)
+    np.testing.assert_allclose(out[0, 0], img, atol=1e-12)  # angle 0 is the identity
+    np.testing.assert_allclose(rotate(x[:2], 17.0).numpy()[1, 0], out[1, 0], atol=0)  # a scalar angle for all
+    drawn = (torch.rand((4, 5), generator=gen(3), dtype=torch.float64) * 2 - 1)[0] * 40.0
+    torch.testing.assert_close(random_affine(x, gen(3), max_rotation_deg=40.0, max_scale=0.0), rotate(x, drawn),
+                               rtol=0, atol=1e-14)
+
+
+def test_rotate_bad_input():
+    from theory.augmentations import rotate
+
+    x = torch.zeros(3, 1, 4, 4)
+    with pytest.raises(ValueError, match=r"^angles_deg must be a scalar or have shape \(3,\), got \(2,\)$"):
+        rotate(x, [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^angles_deg must be finite$"):
+        rotate(x, [1.0, np.nan, 2.0])
+    with pytest.raises(ValueError, match=r"^images must be a tensor of shape \(n, C, H, W\), got "):
+        rotate(torch.zeros(3, 4, 4), 1.0)

@@ -29,6 +29,7 @@ __all__ = [
     "feature_dropout",
     "random_shift",
     "random_affine",
+    "rotate",
     "VectorAugment",
     "ImageAugment",
     "identity",
@@ -110,12 +111,44 @@ def random_affine(
     u = torch.rand((4, n), generator=generator, device=x.device, dtype=x.dtype) * 2 - 1
     angle = u[0] * (rot * math.pi / 180.0)
     scale = 1.0 + u[1] * sc
-    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    return _resample(x, torch.cos(angle) / scale, torch.sin(angle) / scale, u[2] * tr, u[3] * tr)
+
+
+def _resample(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, tx: torch.Tensor, ty: torch.Tensor) -> torch.Tensor:
+    """Bilinear resampling of each image at ``[[cos, -sin, tx], [sin, cos, ty]]`` (output pixel -> input location)."""
     theta = torch.stack(
-        [torch.stack([cos, -sin, u[2] * tr], dim=1), torch.stack([sin, cos, u[3] * tr], dim=1)], dim=1
-    )  # (n, 2, 3): output pixel -> input sampling location
+        [torch.stack([cos, -sin, tx], dim=1), torch.stack([sin, cos, ty], dim=1)], dim=1
+    )  # (n, 2, 3)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def rotate(x: torch.Tensor, angles_deg) -> torch.Tensor:
+    """Rotate image ``i`` by ``angles_deg[i]`` degrees about its centre (bilinear, zero padding).
+
+    The deterministic counterpart of :func:`random_affine` (the same
+    resampling, no scaling or translation), for experiments that draw the
+    angles themselves (e.g. Cosentino et al.'s Fig. 10: angles uniform in
+    ``[0, a]``).  Positive angles turn the image the way
+    ``scipy.ndimage.rotate`` does.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (n, C, H, W)
+    angles_deg : float or array_like, shape (n,)
+        Finite angles in degrees (any value; a scalar applies to every image).
+    """
+    _check_images(x)
+    a = torch.as_tensor(angles_deg, dtype=x.dtype, device=x.device)
+    if a.ndim == 0:
+        a = a.expand(x.shape[0])
+    if a.shape != (x.shape[0],):
+        raise ValueError(f"angles_deg must be a scalar or have shape ({x.shape[0]},), got {tuple(a.shape)}")
+    if not bool(torch.isfinite(a).all()):
+        raise ValueError("angles_deg must be finite")
+    rad = a * (math.pi / 180.0)
+    zero = torch.zeros_like(rad)
+    return _resample(x, torch.cos(rad), torch.sin(rad), zero, zero)
 
 
 @dataclass(frozen=True)
