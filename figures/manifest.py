@@ -324,6 +324,25 @@ MANIFEST: tuple[Entry, ...] = (
               "the test suite fast; the figures are complete, the attention is less grouped.",
     ),
     Entry(
+        name="nuisance_rank",
+        paper=COS,
+        doc="infonce_geometry.md",
+        outputs=(
+            Output(
+                "nuisance_rank",
+                "Cosentino Fig. 1 / Props. 4.1-4.3 with an augmentation along k nuisance coordinates",
+                "Rank_tau of a linear projector trained with NT-Xent against the augmentation strength on k "
+                "nuisance coordinates (points, mean +- sd over seeds) with d and d - k; the projector's weight on "
+                "those coordinates; its singular values",
+            ),
+        ),
+        scales={
+            "quick": ("--quick",),
+            "default": (),
+            "paper": ("--seeds", "10", "--epochs", "100", "--d", "64", "--n-nuisance", "16"),
+        },
+    ),
+    Entry(
         name="rotation_rank",
         paper=COS,
         doc="infonce_geometry.md",

@@ -278,3 +278,38 @@ def test_rotate_bad_input():
         rotate(x, [1.0, np.nan, 2.0])
     with pytest.raises(ValueError, match=r"^images must be a tensor of shape \(n, C, H, W\), got "):
         rotate(torch.zeros(3, 4, 4), 1.0)
+
+
+def test_nuisance_augment_moves_only_the_nuisance_coordinates_by_their_std():
+    from theory.augmentations import NuisanceAugment
+
+    x = torch.zeros(20000, 6, dtype=torch.float64)
+    out = NuisanceAugment(noise=0.1, nuisance=2.0, n_nuisance=2)(x, gen(0))
+    sd = out.std(dim=0).numpy()
+    n = x.shape[0]
+    # the sample sd of N(0, s^2) has s.e. s / sqrt(2 n); the nuisance coordinates carry both noises
+    np.testing.assert_allclose(sd[:4], 0.1, atol=5 * 0.1 / np.sqrt(2 * n))
+    s_nuis = np.sqrt(0.1**2 + 2.0**2)
+    np.testing.assert_allclose(sd[4:], s_nuis, atol=5 * s_nuis / np.sqrt(2 * n))
+    corr = np.corrcoef(out.numpy(), rowvar=False)
+    assert np.abs(corr - np.eye(6)).max() < 5 / np.sqrt(n)  # independent coordinates
+    plain = NuisanceAugment(noise=0.3, nuisance=0.0, n_nuisance=2)(x[:5], gen(1))
+    torch.testing.assert_close(plain, gaussian_noise(x[:5], 0.3, gen(1)), rtol=0, atol=0)
+    same = NuisanceAugment(noise=0.3, nuisance=1.0, n_nuisance=0)(x[:5], gen(1))
+    torch.testing.assert_close(same, plain, rtol=0, atol=0)
+    a = NuisanceAugment(n_nuisance=3)(x[:4, :], gen(5))
+    b = NuisanceAugment(n_nuisance=3)(x[:4, :], gen(5))
+    assert torch.equal(a, b) and NuisanceAugment() == NuisanceAugment(0.1, 1.0, 8)
+
+
+def test_nuisance_augment_bad_input():
+    from theory.augmentations import NuisanceAugment
+
+    with pytest.raises(ValueError, match=r"^noise must be in \[0, inf\), got -1.0$"):
+        NuisanceAugment(noise=-1.0)
+    with pytest.raises(ValueError, match=r"^nuisance must be in \[0, inf\), got -0.5$"):
+        NuisanceAugment(nuisance=-0.5)
+    with pytest.raises(ValueError, match=r"^n_nuisance must be an integer in \[0, inf\), got -1$"):
+        NuisanceAugment(n_nuisance=-1)
+    with pytest.raises(ValueError, match=r"^x must have shape \(n, d\) with d >= n_nuisance=8, got \(3, 4\)$"):
+        NuisanceAugment()(torch.zeros(3, 4))

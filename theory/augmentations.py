@@ -31,6 +31,7 @@ __all__ = [
     "random_affine",
     "rotate",
     "VectorAugment",
+    "NuisanceAugment",
     "ImageAugment",
     "identity",
 ]
@@ -164,6 +165,36 @@ class VectorAugment:
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         return gaussian_noise(feature_dropout(x, self.dropout, generator), self.noise, generator)
+
+
+@dataclass(frozen=True)
+class NuisanceAugment:
+    """Gaussian noise of std ``noise`` on every coordinate, plus std ``nuisance`` on the last ``n_nuisance``.
+
+    An augmentation with preferred directions (Cosentino et al., Props.
+    4.1-4.3): it moves the data along the ``n_nuisance`` nuisance coordinates
+    (the augmentation directions) much more than along the others, so an
+    invariant linear projector should put those directions in its kernel.
+    ``nuisance = 0`` is :func:`gaussian_noise` of std ``noise`` alone.
+    """
+
+    noise: float = 0.1
+    nuisance: float = 1.0
+    n_nuisance: int = 8
+
+    def __post_init__(self) -> None:
+        check_scalar(self.noise, "noise", low=0.0)
+        check_scalar(self.nuisance, "nuisance", low=0.0)
+        check_int(self.n_nuisance, "n_nuisance", low=0)
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        k = self.n_nuisance
+        if x.ndim != 2 or x.shape[1] < k:
+            raise ValueError(f"x must have shape (n, d) with d >= n_nuisance={k}, got {tuple(x.shape)}")
+        x = gaussian_noise(x, self.noise, generator)
+        if k == 0 or self.nuisance == 0.0:
+            return x
+        return torch.cat([x[:, : x.shape[1] - k], gaussian_noise(x[:, x.shape[1] - k :], self.nuisance, generator)], dim=1)
 
 
 @dataclass(frozen=True)
