@@ -1,0 +1,63 @@
+"""The verdict rules of the report's newer claims, on hand-made results where the verdict is known."""
+
+import numpy as np
+import pytest
+
+from figures import report
+from figures.report import CONFIRMED, CONTRADICTED, NOT_AT_SCALE
+
+
+def _e2e_meta(diff_mlp, diff_lin, n=5, metric="probe_h_final", noise=0.001):
+    rng = np.random.default_rng(0)
+    runs = {}
+    for part, suffix in (("synthetic", "@moderate"), ("digits", "")):
+        for base, diff in (("mlp", diff_mlp), ("linear", diff_lin)):
+            v = 0.8 + 0.05 * rng.standard_normal(n)
+            runs[f"{base}{suffix}"] = {"stats": {metric: {"all": v.tolist()}}}
+            runs[f"{base}+sparse{suffix}"] = {"stats": {metric: {"all": (v + diff + noise * rng.standard_normal(n)).tolist()}}}
+    return {"results": {"synthetic": {"runs": {k: r for k, r in runs.items() if k.endswith("@moderate")}},
+                        "digits": {"runs": {k: r for k, r in runs.items() if not k.endswith("@moderate")}}}}
+
+
+@pytest.mark.parametrize("fn, metric", [(report._song_table1, "probe_h_final"), (report._song_t58, "min_max_ratio_z")])
+def test_sparsehead_paired_rules(fn, metric):
+    assert fn(_e2e_meta(0.02, 0.03, metric=metric), {}).verdict == CONFIRMED
+    assert fn(_e2e_meta(0.02, -0.03, metric=metric), {}).verdict == CONTRADICTED
+    assert fn(_e2e_meta(0.0, 0.0, metric=metric, noise=0.01), {}).verdict == NOT_AT_SCALE
+    # two replicates decide nothing, however large the difference
+    assert fn(_e2e_meta(0.2, 0.3, n=2, metric=metric), {}).verdict == NOT_AT_SCALE
+    assert fn({"results": {}}, {}).verdict == NOT_AT_SCALE
+
+
+def _nuisance(rank, frac, d=32, k=8):
+    meta = {"config": {"d": d, "n_nuisance": k, "rank_tol": 0.05}}
+    return meta, {"sigmas": np.array([0.0, 1.0, 4.0]), "rank": np.array(rank, float), "nuisance_fraction": np.array(frac)}
+
+
+def test_nuisance_rank_rule():
+    ok = _nuisance([[32, 32, 31], [28, 27, 29], [24, 24, 25]], [[0.25] * 3, [0.01] * 3, [1e-5] * 3])
+    assert report._cos_nuisance_rank(*ok).verdict == CONFIRMED
+    too_far = _nuisance([[32, 32, 32], [20, 20, 20], [16, 16, 16]], [[0.25] * 3, [0.01] * 3, [1e-5] * 3])
+    assert report._cos_nuisance_rank(*too_far).verdict == NOT_AT_SCALE  # dropped by more than k
+    rises = _nuisance([[24, 24, 24], [28, 28, 28], [32, 32, 32]], [[0.01] * 3, [0.1] * 3, [0.25] * 3])
+    assert report._cos_nuisance_rank(*rises).verdict == CONTRADICTED
+    flat = _nuisance([[32, 32, 32]] * 3, [[0.25] * 3] * 3)
+    assert report._cos_nuisance_rank(*flat).verdict == NOT_AT_SCALE
+
+
+def _rotation(ranks, angles=(0.0, 5.0, 45.0, 180.0)):
+    meta = {"config": {"copies": 500, "size": 32, "rank_tol": 1e-10}}
+    return meta, {"max_angles": np.array(angles), "ranks": np.array(ranks, float)}
+
+
+def test_rotation_rank_rule():
+    grows = _rotation([[0, 3, 20, 80], [0, 2, 15, 60], [0, 4, 25, 90]])
+    assert report._cos_rotation_rank(*grows).verdict == CONFIRMED
+    falls = _rotation([[0, 80, 20, 3], [0, 60, 15, 2], [0, 90, 25, 4]])
+    assert report._cos_rotation_rank(*falls).verdict == CONTRADICTED
+    nonzero_at_zero = _rotation([[1, 3, 20, 80], [0, 2, 15, 60], [0, 4, 25, 90]])
+    assert report._cos_rotation_rank(*nonzero_at_zero).verdict == CONTRADICTED
+    dip = _rotation([[0, 3, 40, 10], [0, 2, 45, 12], [0, 4, 50, 11]])  # a real drop between neighbours
+    assert report._cos_rotation_rank(*dip).verdict == NOT_AT_SCALE
+    one_run = _rotation([[0, 3, 20, 80]])
+    assert report._cos_rotation_rank(*one_run).verdict == NOT_AT_SCALE
