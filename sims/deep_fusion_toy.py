@@ -46,7 +46,8 @@ from sims._common import (
 from theory._validation import check_int, check_scalar
 
 NAME = "deep_fusion_toy"
-RUN_HEADS = ("none", "linear", "mlp", "transformer")
+RUN_HEADS = ("none", "linear", "mlp", "transformer", "deepfusion", "deepfusion_ffn")
+ATTENTION_HEADS = ("transformer", "deepfusion")
 FIGURE_STEMS = ("deep_fusion_toy_attention", "deep_fusion_toy_depth", "deep_fusion_toy_comparison")
 
 __all__ = ["PRESETS", "build_parser", "make_config", "units", "combine", "run", "grid_layers", "SIMULATION", "main"]
@@ -54,6 +55,10 @@ __all__ = ["PRESETS", "build_parser", "make_config", "units", "combine", "run", 
 _COMMON = {
     "heads": "mlp,transformer",
     "norm": "pre",
+    "df_norm": "batch",
+    "df_activation": "relu",
+    "residual_attention": 1.0,
+    "residual_ffn": 1.0,
     "ffn_dim": None,
     "momentum": 0.9,
     "scheduler": "cosine",
@@ -154,7 +159,12 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--aug-noise", type=float, help="std of the Gaussian noise augmentation (default 0.1 digits, 0.3 subspaces)")
     p.add_argument("--aug-dropout", type=float, help="subspaces: feature-dropout probability of the augmentation")
     h = ap.add_argument_group("model")
-    h.add_argument("--heads", help="comma-separated heads to train: none, linear, mlp, transformer")
+    h.add_argument("--heads", help="comma-separated heads to train: none, linear, mlp, transformer, deepfusion (the "
+                                   "authors' head), deepfusion_ffn (their FFN baseline)")
+    h.add_argument("--df-norm", help="deepfusion heads: batch | layer | group | none after each branch")
+    h.add_argument("--df-activation", help="deepfusion head: relu | gelu in the feed-forward branch")
+    h.add_argument("--residual-attention", type=float, help="deepfusion head: weight of the attention residual branch")
+    h.add_argument("--residual-ffn", type=float, help="deepfusion head: weight of the feed-forward residual branch")
     h.add_argument("--layers", type=int, help="transformer blocks")
     h.add_argument("--n-heads", type=int, help="attention heads (must divide --width)")
     h.add_argument("--width", type=int, help="transformer width d_model")
@@ -256,6 +266,10 @@ def make_config(args) -> dict:
         raise CLIError(f"--heads must not repeat a head, got {c['heads']!r}")
     c["heads"] = heads
     c["norm"] = _choice(c["norm"], "--norm", ("pre", "post"))
+    c["df_norm"] = _choice(c["df_norm"], "--df-norm", ("batch", "layer", "group", "none"))
+    c["df_activation"] = _choice(c["df_activation"], "--df-activation", ("relu", "gelu"))
+    c["residual_attention"] = check_scalar(c["residual_attention"], "--residual-attention", low=-1e3, high=1e3)
+    c["residual_ffn"] = check_scalar(c["residual_ffn"], "--residual-ffn", low=-1e3, high=1e3)
     c["optimizer"] = _choice(c["optimizer"], "--optimizer", ("sgd", "adam", "adamw"))
     c["scheduler"] = _choice(c["scheduler"], "--scheduler", ("cosine", "constant"))
     c["layers"] = check_int(c["layers"], "--layers", low=1, high=256)
@@ -270,6 +284,11 @@ def make_config(args) -> dict:
         c["mlp_hidden"] = check_int(c["mlp_hidden"], "--mlp-hidden", low=1, high=10**6)
     c["feature_dim"] = check_int(c["feature_dim"], "--feature-dim", low=1, high=65536)
     c["out_dim"] = check_int(c["out_dim"], "--out-dim", low=1, high=65536)
+    if "deepfusion" in heads and c["feature_dim"] % c["n_heads"]:
+        raise CLIError(f"--n-heads must divide --feature-dim for the deepfusion head (its width), got "
+                       f"feature_dim={c['feature_dim']}, n_heads={c['n_heads']}")
+    if any(h.startswith("deepfusion") for h in heads) and c["df_norm"] == "group" and c["feature_dim"] % 32:
+        raise CLIError(f"--df-norm group needs 32 groups to divide --feature-dim, got {c['feature_dim']}")
     c["epochs"] = check_int(c["epochs"], "--epochs", low=1, high=100_000)
     c["lr"] = check_scalar(c["lr"], "--lr", low=0.0, high=10.0, closed="right")
     c["momentum"] = check_scalar(c["momentum"], "--momentum", low=0.0, high=1.0, closed="left")
@@ -353,6 +372,12 @@ def _head_kwargs(c: dict, name: str) -> dict:
     tf = dict(width=c["width"], n_layers=c["layers"], n_heads=c["n_heads"], ffn_dim=c["ffn_dim"], norm=c["norm"])
     if name == "transformer":
         return tf
+    if name == "deepfusion":
+        return dict(n_layers=c["layers"], n_heads=c["n_heads"], ffn_dim=c["ffn_dim"], norm=c["df_norm"],
+                    activation=c["df_activation"], residual_attention=c["residual_attention"],
+                    residual_ffn=c["residual_ffn"])
+    if name == "deepfusion_ffn":
+        return dict(n_layers=c["layers"])
     if name == "mlp":
         hidden = c["mlp_hidden"]
         if hidden is None:
@@ -407,7 +432,7 @@ def _one_run(c: dict, head_name: str, seed: int, data, device, bar=None) -> dict
     att_idx = np.arange(c["attention_batch"])
     att_idx = att_idx[sort_by_label(data.y_test[att_idx])]
     att_x, att_y = Xte[att_idx], data.y_test[att_idx]
-    is_tf = head_name == "transformer"
+    is_tf = head_name in ATTENTION_HEADS
     seq = 2 * c["batch_size"] if c["joint_views"] else c["batch_size"]
 
     def attention(m):
@@ -500,13 +525,14 @@ def combine(config: dict, results: list):
             d.setdefault(k, []).append(res[k])
         for k, v in res["history"].items():
             d.setdefault(k, []).append(v)
-        if h == "transformer":
+        if h in ATTENTION_HEADS:
             for k in ("mass", "log_sharpness", "block_diag"):
                 d.setdefault(f"layer_{k}", []).append(res["scores"][k])
             d.setdefault("layer_chance", []).append(res["scores"]["chance"])
             if seed == seeds[0]:
-                arrays["attention_maps"] = res["attention"].astype(np.float32)
-                arrays["attention_labels"] = np.asarray(res["attention_labels"])
+                pre = "" if h == "transformer" else f"{h}_"  # the transformer's keep their historical names
+                arrays[f"{pre}attention_maps"] = res["attention"].astype(np.float32)
+                arrays[f"{pre}attention_labels"] = np.asarray(res["attention_labels"])
     for h in heads:
         d = per[h]
         summary = {"n_params": int(d["n_params"][0]), "head_kwargs": d["head_kwargs"][0]}
@@ -518,14 +544,15 @@ def combine(config: dict, results: list):
             if k in summary or k.startswith("layer_"):
                 continue
             arrays[f"{h}_{k}"] = np.stack(series)
-        if h == "transformer":
+        if h in ATTENTION_HEADS:
+            pre = "" if h == "transformer" else f"{h}_"
             for k in ("layer_mass", "layer_log_sharpness", "layer_block_diag", "layer_chance"):
-                arrays[k] = np.asarray(d[k], dtype=float)  # (seeds, layers, heads) or (seeds,)
-            mass = arrays["layer_mass"].mean(axis=2)  # average over attention heads
+                arrays[pre + k] = np.asarray(d[k], dtype=float)  # (seeds, layers, heads) or (seeds,)
+            mass = arrays[pre + "layer_mass"].mean(axis=2)  # average over attention heads
             summary["layer_in_class_mass"] = mass.mean(axis=0).tolist()
-            summary["chance"] = float(arrays["layer_chance"].mean())
-            summary["layer_block_diagonality"] = np.nanmean(arrays["layer_block_diag"], axis=(0, 2)).tolist()
-            summary["layer_log_sharpness"] = arrays["layer_log_sharpness"].mean(axis=(0, 2)).tolist()
+            summary["chance"] = float(arrays[pre + "layer_chance"].mean())
+            summary["layer_block_diagonality"] = np.nanmean(arrays[pre + "layer_block_diag"], axis=(0, 2)).tolist()
+            summary["layer_log_sharpness"] = arrays[pre + "layer_log_sharpness"].mean(axis=(0, 2)).tolist()
             summary["last_layer_mass_minus_chance"] = float(mass[:, -1].mean() - summary["chance"])
             summary["mass_rises_with_depth"] = bool(mass.mean(axis=0)[-1] > mass.mean(axis=0)[0])
         scalars["heads"][h] = summary

@@ -69,7 +69,7 @@ __all__ = [
 ]
 
 #: Names accepted by :func:`make_head` (``"none"`` is an alias of ``"identity"``).
-HEAD_NAMES = ("none", "identity", "linear", "mlp", "transformer")
+HEAD_NAMES = ("none", "identity", "linear", "mlp", "transformer", "deepfusion", "deepfusion_ffn")
 
 _ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
 
@@ -363,11 +363,13 @@ def make_head(name: str, in_dim: int, out_dim: int | None = None, *, seed: int |
 
     Parameters
     ----------
-    name : {"none", "identity", "linear", "mlp", "transformer"}
+    name : {"none", "identity", "linear", "mlp", "transformer", "deepfusion", "deepfusion_ffn"}
         ``"none"`` / ``"identity"``: no head (``out_dim`` is ignored, the
         output dimension is ``in_dim``); ``"linear"``: :class:`LinearHead`;
         ``"mlp"``: :class:`MLPHead` (the paper's FFN head);
-        ``"transformer"``: :class:`TransformerHead`.
+        ``"transformer"``: :class:`TransformerHead`; ``"deepfusion"`` /
+        ``"deepfusion_ffn"``: the Deep Fusion authors' head and FFN baseline
+        (:mod:`theory.deepfusion_head`).
     in_dim : int
         Backbone output dimension.
     out_dim : int, optional
@@ -392,6 +394,14 @@ def make_head(name: str, in_dim: int, out_dim: int | None = None, *, seed: int |
             return LinearHead(in_dim, out_dim, **kw)
         if name == "mlp":
             return MLPHead(in_dim, out_dim, **kw)
+        if name == "deepfusion":
+            from theory.deepfusion_head import DeepFusionHead
+
+            return DeepFusionHead(in_dim, out_dim, **kw)
+        if name == "deepfusion_ffn":
+            from theory.deepfusion_head import DeepFusionFFNHead
+
+            return DeepFusionFFNHead(in_dim, out_dim, **kw)
         return TransformerHead(in_dim, out_dim, **kw)
 
 
@@ -415,6 +425,10 @@ def head_parameter_count(name: str, in_dim: int, out_dim: int | None = None, **k
     out_dim = in_dim if out_dim is None else check_int(out_dim, "out_dim", low=1)
     if name in ("none", "identity"):
         return 0
+    if name in ("deepfusion", "deepfusion_ffn"):
+        from theory.deepfusion_head import deepfusion_parameter_count
+
+        return deepfusion_parameter_count(name, in_dim, out_dim, **kw)
     if name == "linear":
         return in_dim * out_dim + (out_dim if kw.get("bias", True) else 0)
     if name == "mlp":
