@@ -10,6 +10,9 @@ that length), times a forward+backward pass of
 * ``torch-encoder``— the same architecture built from ``torch.nn.TransformerEncoderLayer``
   (fused kernels, no maps): the naive-vs-library reference for our attention,
 * ``linear``       — a linear head,
+* ``deepfusion``   — the Deep Fusion authors' head (:mod:`theory.deepfusion_head`, 4 blocks of width 128,
+  BatchNorm, fused attention), and ``df+maps`` the same with the attention maps,
+* ``deepfusion_ffn`` — their FFN baseline (4 x Linear + BatchNorm + ReLU),
 
 and prints samples/s, the ratio to the MLP head and to the torch encoder,
 and the memory the backward pass keeps (bytes of the tensors autograd saves,
@@ -61,6 +64,9 @@ def heads():
         "transformer": make_head("transformer", IN_DIM, OUT_DIM, seed=0, **TF),
         "tf+maps": WithMaps(make_head("transformer", IN_DIM, OUT_DIM, seed=0, **TF)),
         "torch-encoder": TorchEncoderHead(IN_DIM, OUT_DIM, **TF),
+        "deepfusion": make_head("deepfusion", IN_DIM, OUT_DIM, seed=0, n_layers=4, n_heads=4),
+        "df+maps": WithMaps(make_head("deepfusion", IN_DIM, OUT_DIM, seed=0, n_layers=4, n_heads=4)),
+        "deepfusion_ffn": make_head("deepfusion_ffn", IN_DIM, OUT_DIM, seed=0, n_layers=4),
     }
 
 
