@@ -324,6 +324,25 @@ MANIFEST: tuple[Entry, ...] = (
               "the test suite fast; the figures are complete, the attention is less grouped.",
     ),
     Entry(
+        name="deep_fusion_ablation",
+        paper=LPA,
+        doc="transformer_head.md",
+        outputs=(
+            Output(
+                "deep_fusion_ablation",
+                "LPA Tables 3-5: batch size, temperature and weight decay ablations",
+                "1-NN accuracy of the backbone (FFN and transformer heads, mean +- sd over seeds), their paired "
+                "difference, and the transformer's in-class attention mass minus chance in its first and last "
+                "layer, against each swept setting",
+            ),
+        ),
+        scales={
+            "quick": ("--quick",),
+            "default": (),
+            "paper": ("--seeds", "6", "--epochs", "40", "--batch-sizes", "16", "64", "256", "512"),
+        },
+    ),
+    Entry(
         name="nuisance_rank",
         paper=COS,
         doc="infonce_geometry.md",

@@ -50,7 +50,8 @@ RUN_HEADS = ("none", "linear", "mlp", "transformer", "deepfusion", "deepfusion_f
 ATTENTION_HEADS = ("transformer", "deepfusion")
 FIGURE_STEMS = ("deep_fusion_toy_attention", "deep_fusion_toy_depth", "deep_fusion_toy_comparison")
 
-__all__ = ["PRESETS", "build_parser", "make_config", "units", "combine", "run", "grid_layers", "SIMULATION", "main"]
+__all__ = ["PRESETS", "build_parser", "make_config", "units", "combine", "run", "run_head", "grid_layers", "SIMULATION",
+           "main"]
 
 _COMMON = {
     "heads": "mlp,transformer",
@@ -495,6 +496,10 @@ def _task(c: dict, head_name: str, seed: int, show_progress: bool = False) -> di
         res = _one_run(c, head_name, seed, _dataset(c, seed), torch.device(c["device"]), bar)
     res["history"] = res["history"].as_arrays()
     return res
+
+
+#: One (head, seed) training run with its evaluation, for other simulations (the ablations) to reuse.
+run_head = _task
 
 
 def _tasks(c: dict) -> list[tuple[int, str]]:

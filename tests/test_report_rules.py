@@ -61,3 +61,38 @@ def test_rotation_rank_rule():
     assert report._cos_rotation_rank(*dip).verdict == NOT_AT_SCALE
     one_run = _rotation([[0, 3, 20, 80]])
     assert report._cos_rotation_rank(*one_run).verdict == NOT_AT_SCALE
+
+
+def _ablation(axis, vals, tf, mlp, mass):
+    """Hand-made ablation results: accuracies (V, seeds) per head and last-layer mass excess (V, seeds)."""
+    tf, mlp, mass = (np.asarray(x, float) for x in (tf, mlp, mass))
+    meta = {"config": {"axes": [axis]}, "results": {"heads": ["mlp", "transformer"]}}
+    arrays = {f"{axis}_values": np.asarray(vals, float), f"{axis}_unsup_backbone": np.stack([mlp, tf], axis=1),
+              f"{axis}_mass_excess": mass[:, :, None]}
+    return meta, arrays
+
+
+def test_ablation_rules():
+    s = [0.0, 0.01, -0.01]
+    # Table 3: gain and attention both fade with the batch
+    fade = _ablation("batch", [16, 256], tf=[[0.8 + e for e in s], [0.7 + e for e in s]], mlp=[[0.7] * 3, [0.7] * 3],
+                     mass=[[0.05 + e / 10 for e in s], [0.0 + e / 10 for e in s]])
+    assert report._lpa_table3(*fade).verdict == CONFIRMED
+    grow = _ablation("batch", [16, 256], tf=[[0.7] * 3, [0.8 + e for e in s]], mlp=[[0.7] * 3, [0.7] * 3],
+                     mass=[[0.0 + e / 10 for e in s], [0.05 + e / 10 for e in s]])
+    assert report._lpa_table3(*grow).verdict == CONTRADICTED
+    assert report._lpa_table3({"config": {"axes": ["tau"]}, "results": {"heads": []}}, {}).verdict == NOT_AT_SCALE
+    # Table 4: collapse at the smallest temperature
+    collapse = _ablation("tau", [0.2, 0.02], tf=[[0.8] * 3, [0.1 + e for e in s]], mlp=[[0.7] * 3, [0.6] * 3],
+                         mass=[[0.0] * 3] * 2)
+    assert report._lpa_table4(*collapse).verdict == CONFIRMED
+    better = _ablation("tau", [0.2, 0.02], tf=[[0.8] * 3, [0.9 + e for e in s]], mlp=[[0.7] * 3, [0.6] * 3],
+                       mass=[[0.0] * 3] * 2)
+    assert report._lpa_table4(*better).verdict == CONTRADICTED
+    # Table 5: the largest decay is the worst for both heads
+    ruin = _ablation("weight_decay", [0.1, 1e-3], tf=[[0.1 + e for e in s], [0.8] * 3], mlp=[[0.1 + e for e in s], [0.7] * 3],
+                     mass=[[0.0] * 3] * 2)
+    assert report._lpa_table5(*ruin).verdict == CONFIRMED
+    fine = _ablation("weight_decay", [0.1, 1e-3], tf=[[0.8 + e for e in s], [0.7] * 3], mlp=[[0.1] * 3, [0.7] * 3],
+                     mass=[[0.0] * 3] * 2)
+    assert report._lpa_table5(*fine).verdict == NOT_AT_SCALE

@@ -1,0 +1,146 @@
+"""Deep Fusion ablations (Tables 3-5) at our scale: ``python -m sims.deep_fusion_ablation``.
+
+Li & Pimentel-Alarcón's ablations vary one training setting at a time on
+CIFAR100 with a ResNet18: the batch size (Table 3; the batch is the
+transformer head's sequence, and Theorem 2's gain weakens as the sequence
+grows), the temperature (Table 4; their transformer collapses at 0.02) and
+the weight decay (Table 5).  Here each axis of ``--axes`` is swept on the
+Deep Fusion toy of :mod:`sims.deep_fusion_toy` (the same training loop,
+heads and evaluation: :func:`sims.deep_fusion_toy.run_head`), every other
+setting at the toy's ``--quick`` preset: noisy subspace clusters
+(``--noise``, so that the accuracies are off their ceiling), a 4-block
+transformer head against the FFN head matched in parameters, ``--epochs``
+epochs, ``--seeds`` seeds (the same data and initial weights for every value
+of an axis, so the comparisons are paired).
+
+Recorded per ``(axis, value, head, seed)``: 1-NN and linear-probe accuracy
+of the backbone features, the training time per epoch, and for the
+transformer the in-class attention mass of every layer minus its chance
+level (the Deep Fusion measure of Table 1).  One unit per run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sims._common import ArgumentParser, CLIError, Simulation, Unit, add_run_arguments, apply_quick, check_n_jobs
+from theory._validation import check_int, check_scalar
+
+NAME = "deep_fusion_ablation"
+AXES = ("batch", "tau", "weight_decay")
+_CONFIG_KEY = {"batch": "batch_size", "tau": "tau", "weight_decay": "weight_decay"}
+HEADS = ("mlp", "transformer")
+
+__all__ = ["build_parser", "make_config", "units", "combine", "run", "AXES", "SIMULATION", "main"]
+
+
+def build_parser() -> ArgumentParser:
+    ap = ArgumentParser(
+        prog="python -m sims.deep_fusion_ablation",
+        description=(
+            "Deep Fusion ablations (the paper's Tables 3-5) on noisy subspace clusters: FFN vs transformer head "
+            "and the transformer's in-class attention per layer against the batch size, the temperature and the "
+            "weight decay, paired over seeds."
+        ),
+    )
+    g = ap.add_argument_group("ablation")
+    g.add_argument("--axes", default="batch,tau,weight_decay", help="comma-separated axes to sweep: batch, tau, weight_decay")
+    g.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 64, 256], help="batch sizes N (Table 3)")
+    g.add_argument("--taus", type=float, nargs="+", default=[1.0, 0.2, 0.05, 0.02], help="temperatures (Table 4)")
+    g.add_argument("--weight-decays", type=float, nargs="+", default=[1e-1, 1e-2, 1e-3, 1e-4],
+                   help="Adam weight decays (Table 5)")
+    g.add_argument("--noise", type=float, default=0.3, help="eps of eq. (6) of the subspace clusters, in [0, 1)")
+    g.add_argument("--epochs", type=int, default=15, help="training epochs of every run")
+    g.add_argument("--seeds", type=int, default=3, help="seeds per (value, head)")
+    g.add_argument("--threads", type=int, default=1, help="torch CPU threads per run")
+    add_run_arguments(ap, NAME)
+    return ap
+
+
+def make_config(args) -> dict:
+    """Validate every flag and build the toy's base config (before anything is written)."""
+    from sims import deep_fusion_toy as dft
+
+    apply_quick(args, build_parser(), batch_sizes=[16, 128], taus=[0.5, 0.05], weight_decays=[1e-1, 1e-4], epochs=3, seeds=1)
+    axes = [a.strip() for a in str(args.axes).split(",") if a.strip()]
+    if not axes or any(a not in AXES for a in axes) or len(set(axes)) != len(axes):
+        raise CLIError(f"--axes must be distinct names from {', '.join(AXES)}, got {args.axes!r}")
+    values = {
+        "batch": sorted(check_int(v, "--batch-sizes", low=4, high=512) for v in args.batch_sizes),
+        "tau": sorted((check_scalar(v, "--taus", low=1e-3, high=1e3) for v in args.taus), reverse=True),
+        "weight_decay": sorted((check_scalar(v, "--weight-decays", low=0.0, high=10.0) for v in args.weight_decays),
+                               reverse=True),
+    }
+    noise = check_scalar(args.noise, "--noise", low=0.0, high=1.0, closed="left")
+    epochs = check_int(args.epochs, "--epochs", low=1, high=10_000)
+    seeds = check_int(args.seeds, "--seeds", low=1, high=100)
+    threads = check_int(args.threads, "--threads", low=1, high=64)
+    seed = check_int(args.seed, "--seed", low=0, high=2**31 - 1)
+    check_n_jobs(args.n_jobs)
+    base_args = dft.build_parser().parse_args(
+        ["--quick", "--dataset", "subspaces", "--noise", str(noise), "--epochs", str(epochs), "--seeds", "1",
+         "--heads", ",".join(HEADS), "--eval-every", str(epochs), "--threads", str(threads), "--device", "cpu",
+         "--seed", str(seed)])
+    base = dft.make_config(base_args)
+    if max(values["batch"]) > base["n"] * (1 - base["test_fraction"]) - base["K"]:
+        raise CLIError(f"--batch-sizes must fit in the training set, got {max(values['batch'])}")
+    return {"axes": axes, "values": {a: values[a] for a in axes}, "noise": noise, "epochs": epochs, "seeds": seeds,
+            "threads": threads, "seed": seed, "base": base, "quick": bool(args.quick)}
+
+
+def _run(base: dict, axis: str, value, head: str, seed: int) -> dict:
+    from sims.deep_fusion_toy import run_head
+
+    c = dict(base)
+    c[_CONFIG_KEY[axis]] = value
+    res = run_head(c, head, seed)
+    out = {k: float(res[k]) for k in ("sup_backbone", "unsup_backbone", "sup_head", "unsup_head")}
+    out["epoch_time_s"] = float(np.mean(res["history"]["epoch_time_s"]))
+    if "scores" in res:
+        out["mass_excess"] = (res["scores"]["mass"].mean(axis=-1) - res["scores"]["chance"]).tolist()
+    return out
+
+
+def units(config: dict) -> list[Unit]:
+    """One unit per ``(axis, value, head, seed)``; the seed is ``seed + s`` for every value (paired)."""
+    return [Unit(_run, (config["base"], a, v, h, config["seed"] + s))
+            for a in config["axes"] for v in config["values"][a] for h in HEADS for s in range(config["seeds"])]
+
+
+def combine(config: dict, results: list):
+    """Arrays ``<axis>_<metric>`` of shape ``(values, heads, seeds)``; the transformer's per-layer mass excess."""
+    arrays: dict[str, np.ndarray] = {}
+    scalars: dict = {"axes": {}}
+    it = iter(results)
+    S = config["seeds"]
+    for a in config["axes"]:
+        vals = config["values"][a]
+        grid = [[[next(it) for _ in range(S)] for _ in HEADS] for _ in vals]
+        arrays[f"{a}_values"] = np.asarray(vals, dtype=float)
+        summary = {}
+        for m in ("sup_backbone", "unsup_backbone", "sup_head", "unsup_head", "epoch_time_s"):
+            arr = np.array([[[r[m] for r in hs] for hs in vs] for vs in grid])
+            arrays[f"{a}_{m}"] = arr
+            summary[m] = {h: arr[:, j].mean(axis=1).tolist() for j, h in enumerate(HEADS)}
+        mass = np.array([[r["mass_excess"] for r in vs[HEADS.index("transformer")]] for vs in grid])  # (V, S, L)
+        arrays[f"{a}_mass_excess"] = mass
+        summary["transformer_last_layer_mass_excess"] = mass[:, :, -1].mean(axis=1).tolist()
+        scalars["axes"][a] = {"values": vals, **summary}
+    scalars["heads"] = list(HEADS)
+    return scalars, arrays
+
+
+def run(config: dict, runner=None):
+    """Run every unit (``runner``: a :class:`sims._runner.Runner`, default in this process)."""
+    return SIMULATION.run(config, runner)
+
+
+SIMULATION = Simulation(
+    name=NAME, build_parser=build_parser, make_config=make_config, units=units, combine=combine,
+    plot="figures.deep_fusion_ablation", figure_stems=("deep_fusion_ablation",),
+    describe=lambda c: f"deep fusion ablation ({', '.join(c['axes'])}; {c['seeds']} seeds, {c['epochs']} epochs)",
+)
+main = SIMULATION.entry()
+
+if __name__ == "__main__":
+    raise SystemExit(main())

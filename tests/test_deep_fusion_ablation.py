@@ -1,0 +1,55 @@
+"""sims.deep_fusion_ablation: the CLI, and a quick run that reuses the toy's training loop unchanged."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sims import deep_fusion_ablation as dfa
+from sims import deep_fusion_toy as dft
+
+
+def test_help_exits_zero():
+    r = subprocess.run([sys.executable, "-m", "sims.deep_fusion_ablation", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "--axes" in r.stdout and "--quick" in r.stdout
+
+
+def _call(argv, capsys):
+    try:
+        rc = dfa.main(argv)
+    except SystemExit as exc:
+        rc = exc.code
+    return rc, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--axes", "depth"], "--axes must be distinct names"), (["--axes", "tau,tau"], "--axes must be distinct names"),
+    (["--axes", ""], "--axes"), (["--batch-sizes", "2"], "--batch-sizes"), (["--batch-sizes", "5000"], "--batch-sizes"),
+    (["--taus", "0"], "--taus"), (["--weight-decays", "-1"], "--weight-decays"), (["--noise", "1"], "--noise"),
+    (["--epochs", "0"], "--epochs"), (["--seeds", "x"], "invalid int"), (["--bogus"], "unrecognized"),
+])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, argv, match):
+    out = tmp_path / "o"
+    rc, err = _call(["--out", str(out), "--no-progress", *argv], capsys)
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and match in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_quick_run_and_its_values_are_the_toys_runs(tmp_path, capsys):
+    out = tmp_path / "dfa"
+    assert dfa.main(["--quick", "--out", str(out), "--n-jobs", "1", "--no-progress"]) == 0
+    meta = json.loads((out / "deep_fusion_ablation.json").read_text())
+    cfg = meta["config"]
+    assert cfg["axes"] == ["batch", "tau", "weight_decay"] and cfg["quick"]
+    for ext in ("png", "pdf"):
+        assert (out / f"deep_fusion_ablation.{ext}").stat().st_size > 0
+    with np.load(out / "deep_fusion_ablation.npz") as a:
+        acc = a["tau_unsup_backbone"]
+        assert acc.shape == (2, 2, 1) and a["batch_values"].tolist() == [16.0, 128.0]
+        assert a["tau_values"].tolist() == [0.5, 0.05] and a["tau_mass_excess"].shape[:2] == (2, 1)
+        # the transformer at tau = 0.05 is the toy's own run with that temperature (the same loop, seed and data)
+        c = dict(cfg["base"], tau=0.05)
+        res = dft.run_head(c, "transformer", cfg["seed"])
+        assert acc[1, 1, 0] == pytest.approx(res["unsup_backbone"], abs=0)
