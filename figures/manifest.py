@@ -324,6 +324,25 @@ MANIFEST: tuple[Entry, ...] = (
               "the test suite fast; the figures are complete, the attention is less grouped.",
     ),
     Entry(
+        name="deep_fusion_table2",
+        paper=LPA,
+        doc="transformer_head.md",
+        outputs=(
+            Output(
+                "deep_fusion_table2",
+                "LPA Table 2 where it can decide: FFN vs transformer head on noisy subspace clusters",
+                "1-NN and linear-probe accuracy of the backbone and of the head's output for both heads (dots: "
+                "paired seeds, bars: means) and the paired transformer-minus-FFN differences with 95% t-intervals "
+                "against the paper's gain",
+            ),
+        ),
+        scales={
+            "quick": ("--quick",),
+            "default": (),
+            "paper": ("--seeds", "100", "--epochs", "30"),
+        },
+    ),
+    Entry(
         name="deep_fusion_ablation",
         paper=LPA,
         doc="transformer_head.md",
