@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from figures import report
+from figures.claims import CONFIRMED, CONTRADICTED, NOT_AT_SCALE, lpa
 from sims import deep_fusion_table2 as dt2
 from sims import deep_fusion_toy as dft
 
@@ -58,6 +58,6 @@ def test_paired_rule():
                 "config": {"noise": 0.3}}
         return meta, arrays
 
-    assert report._lpa_table2_decide(*meta_arrays(0.02)).verdict == report.CONFIRMED
-    assert report._lpa_table2_decide(*meta_arrays(-0.02)).verdict == report.CONTRADICTED
-    assert report._lpa_table2_decide(*meta_arrays(0.0)).verdict == report.NOT_AT_SCALE
+    assert lpa._lpa_table2_decide(*meta_arrays(0.02)).verdict == CONFIRMED
+    assert lpa._lpa_table2_decide(*meta_arrays(-0.02)).verdict == CONTRADICTED
+    assert lpa._lpa_table2_decide(*meta_arrays(0.0)).verdict == NOT_AT_SCALE

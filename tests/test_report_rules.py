@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from figures import report
-from figures.report import CONFIRMED, CONTRADICTED, NOT_AT_SCALE
+from figures.claims import cos, lpa, song
+from figures.claims import CONFIRMED, CONTRADICTED, NOT_AT_SCALE
 
 
 def _e2e_meta(diff_mlp, diff_lin, n=5, metric="probe_h_final", noise=0.001):
@@ -19,7 +19,7 @@ def _e2e_meta(diff_mlp, diff_lin, n=5, metric="probe_h_final", noise=0.001):
                         "digits": {"runs": {k: r for k, r in runs.items() if not k.endswith("@moderate")}}}}
 
 
-@pytest.mark.parametrize("fn, metric", [(report._song_table1, "probe_h_final"), (report._song_t58, "min_max_ratio_z")])
+@pytest.mark.parametrize("fn, metric", [(song._song_table1, "probe_h_final"), (song._song_t58, "min_max_ratio_z")])
 def test_sparsehead_paired_rules(fn, metric):
     assert fn(_e2e_meta(0.02, 0.03, metric=metric), {}).verdict == CONFIRMED
     assert fn(_e2e_meta(0.02, -0.03, metric=metric), {}).verdict == CONTRADICTED
@@ -36,13 +36,13 @@ def _nuisance(rank, frac, d=32, k=8):
 
 def test_nuisance_rank_rule():
     ok = _nuisance([[32, 32, 31], [28, 27, 29], [24, 24, 25]], [[0.25] * 3, [0.01] * 3, [1e-5] * 3])
-    assert report._cos_nuisance_rank(*ok).verdict == CONFIRMED
+    assert cos._cos_nuisance_rank(*ok).verdict == CONFIRMED
     too_far = _nuisance([[32, 32, 32], [20, 20, 20], [16, 16, 16]], [[0.25] * 3, [0.01] * 3, [1e-5] * 3])
-    assert report._cos_nuisance_rank(*too_far).verdict == NOT_AT_SCALE  # dropped by more than k
+    assert cos._cos_nuisance_rank(*too_far).verdict == NOT_AT_SCALE  # dropped by more than k
     rises = _nuisance([[24, 24, 24], [28, 28, 28], [32, 32, 32]], [[0.01] * 3, [0.1] * 3, [0.25] * 3])
-    assert report._cos_nuisance_rank(*rises).verdict == CONTRADICTED
+    assert cos._cos_nuisance_rank(*rises).verdict == CONTRADICTED
     flat = _nuisance([[32, 32, 32]] * 3, [[0.25] * 3] * 3)
-    assert report._cos_nuisance_rank(*flat).verdict == NOT_AT_SCALE
+    assert cos._cos_nuisance_rank(*flat).verdict == NOT_AT_SCALE
 
 
 def _rotation(ranks, angles=(0.0, 5.0, 45.0, 180.0)):
@@ -52,15 +52,15 @@ def _rotation(ranks, angles=(0.0, 5.0, 45.0, 180.0)):
 
 def test_rotation_rank_rule():
     grows = _rotation([[0, 3, 20, 80], [0, 2, 15, 60], [0, 4, 25, 90]])
-    assert report._cos_rotation_rank(*grows).verdict == CONFIRMED
+    assert cos._cos_rotation_rank(*grows).verdict == CONFIRMED
     falls = _rotation([[0, 80, 20, 3], [0, 60, 15, 2], [0, 90, 25, 4]])
-    assert report._cos_rotation_rank(*falls).verdict == CONTRADICTED
+    assert cos._cos_rotation_rank(*falls).verdict == CONTRADICTED
     nonzero_at_zero = _rotation([[1, 3, 20, 80], [0, 2, 15, 60], [0, 4, 25, 90]])
-    assert report._cos_rotation_rank(*nonzero_at_zero).verdict == CONTRADICTED
+    assert cos._cos_rotation_rank(*nonzero_at_zero).verdict == CONTRADICTED
     dip = _rotation([[0, 3, 40, 10], [0, 2, 45, 12], [0, 4, 50, 11]])  # a real drop between neighbours
-    assert report._cos_rotation_rank(*dip).verdict == NOT_AT_SCALE
+    assert cos._cos_rotation_rank(*dip).verdict == NOT_AT_SCALE
     one_run = _rotation([[0, 3, 20, 80]])
-    assert report._cos_rotation_rank(*one_run).verdict == NOT_AT_SCALE
+    assert cos._cos_rotation_rank(*one_run).verdict == NOT_AT_SCALE
 
 
 def _ablation(axis, vals, tf, mlp, mass):
@@ -77,22 +77,22 @@ def test_ablation_rules():
     # Table 3: gain and attention both fade with the batch
     fade = _ablation("batch", [16, 256], tf=[[0.8 + e for e in s], [0.7 + e for e in s]], mlp=[[0.7] * 3, [0.7] * 3],
                      mass=[[0.05 + e / 10 for e in s], [0.0 + e / 10 for e in s]])
-    assert report._lpa_table3(*fade).verdict == CONFIRMED
+    assert lpa._lpa_table3(*fade).verdict == CONFIRMED
     grow = _ablation("batch", [16, 256], tf=[[0.7] * 3, [0.8 + e for e in s]], mlp=[[0.7] * 3, [0.7] * 3],
                      mass=[[0.0 + e / 10 for e in s], [0.05 + e / 10 for e in s]])
-    assert report._lpa_table3(*grow).verdict == CONTRADICTED
-    assert report._lpa_table3({"config": {"axes": ["tau"]}, "results": {"heads": []}}, {}).verdict == NOT_AT_SCALE
+    assert lpa._lpa_table3(*grow).verdict == CONTRADICTED
+    assert lpa._lpa_table3({"config": {"axes": ["tau"]}, "results": {"heads": []}}, {}).verdict == NOT_AT_SCALE
     # Table 4: collapse at the smallest temperature
     collapse = _ablation("tau", [0.2, 0.02], tf=[[0.8] * 3, [0.1 + e for e in s]], mlp=[[0.7] * 3, [0.6] * 3],
                          mass=[[0.0] * 3] * 2)
-    assert report._lpa_table4(*collapse).verdict == CONFIRMED
+    assert lpa._lpa_table4(*collapse).verdict == CONFIRMED
     better = _ablation("tau", [0.2, 0.02], tf=[[0.8] * 3, [0.9 + e for e in s]], mlp=[[0.7] * 3, [0.6] * 3],
                        mass=[[0.0] * 3] * 2)
-    assert report._lpa_table4(*better).verdict == CONTRADICTED
+    assert lpa._lpa_table4(*better).verdict == CONTRADICTED
     # Table 5: the largest decay is the worst for both heads
     ruin = _ablation("weight_decay", [0.1, 1e-3], tf=[[0.1 + e for e in s], [0.8] * 3], mlp=[[0.1 + e for e in s], [0.7] * 3],
                      mass=[[0.0] * 3] * 2)
-    assert report._lpa_table5(*ruin).verdict == CONFIRMED
+    assert lpa._lpa_table5(*ruin).verdict == CONFIRMED
     fine = _ablation("weight_decay", [0.1, 1e-3], tf=[[0.8 + e for e in s], [0.7] * 3], mlp=[[0.1] * 3, [0.7] * 3],
                      mass=[[0.0] * 3] * 2)
-    assert report._lpa_table5(*fine).verdict == NOT_AT_SCALE
+    assert lpa._lpa_table5(*fine).verdict == NOT_AT_SCALE
