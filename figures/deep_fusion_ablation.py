@@ -36,8 +36,8 @@ def plot(results_dir, out_dir=None) -> list[Path]:
     cfg = meta["config"]
     axes_names = cfg["axes"]
     heads = meta["results"]["heads"]
-    fig, grid = plt.subplots(3, len(axes_names), figsize=(4.3 * len(axes_names) + 0.6, 9.0), squeeze=False,
-                             layout="constrained")
+    fig, grid = plt.subplots(3, len(axes_names), figsize=(3.3 * len(axes_names) + 0.5, 8.5), squeeze=False,
+                             sharex="col", layout="constrained")
     for col, ax_name in enumerate(axes_names):
         vals = a[f"{ax_name}_values"]
         x = np.arange(vals.size)

@@ -33,7 +33,7 @@ def plot(results_dir, out_dir=None) -> list[Path]:
     heads = meta["results"]["heads"]
     metrics = list(_LABELS)
     S = a[metrics[0]].shape[1]
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11.0, 4.4), layout="constrained")
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10.0, 4.4), layout="constrained")
     x = np.arange(len(metrics))
     for j, h in enumerate(heads):
         off = (j - 0.5) * 0.25
@@ -43,6 +43,7 @@ def plot(results_dir, out_dir=None) -> list[Path]:
                 label=f"{h} head: seeds (dots) and mean (bar)")
     ax.set_xticks(x, [_LABELS[m] for m in metrics])
     ax.set_ylabel("test accuracy")
+    ax.set_xlabel("metric (features probed)")
     ax.set_title(f"{S} paired seeds, subspace clusters with noise {cfg['noise']:g}")
     crit = float(student_t.ppf(0.975, S - 1)) if S > 1 else np.nan
     for i, m in enumerate(metrics):
@@ -54,6 +55,7 @@ def plot(results_dir, out_dir=None) -> list[Path]:
     bx.axhspan(0.0225, 0.032, color="0.85", label="the paper's 1-NN gain (Table 2: 2.25 to 3.20 points)")
     bx.set_xticks(x, [_LABELS[m] for m in metrics])
     bx.set_ylabel("accuracy difference")
+    bx.set_xlabel("metric (features probed)")
     bx.set_title("transformer minus FFN head")
     figure_key(fig, [ax, bx], ncol=2)
     p = meta["results"]["n_params"]

@@ -32,7 +32,7 @@ def plot(results_dir, out_dir=None) -> list[Path]:
     R = rank.shape[1]
     x = np.arange(sig.size)
     ticks = [f"{v:g}" for v in sig]
-    fig, (ax, bx, cx) = plt.subplots(1, 3, figsize=(13.0, 4.2), layout="constrained")
+    fig, (ax, bx, cx) = plt.subplots(1, 3, figsize=(10.4, 4.2), layout="constrained")
     sd = rank.std(axis=1, ddof=1) if R > 1 else np.zeros(sig.size)
     ax.errorbar(x, rank.mean(axis=1), yerr=sd, fmt="o", ms=5, capsize=3, color="C0",
                 label=f"trained projector (mean $\\pm$ sd, {R} seeds)")

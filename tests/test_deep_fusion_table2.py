@@ -61,3 +61,6 @@ def test_paired_rule():
     assert lpa._lpa_table2_decide(*meta_arrays(0.02)).verdict == CONFIRMED
     assert lpa._lpa_table2_decide(*meta_arrays(-0.02)).verdict == CONTRADICTED
     assert lpa._lpa_table2_decide(*meta_arrays(0.0)).verdict == NOT_AT_SCALE
+    meta, arrays = meta_arrays(0.02)
+    arrays["sup_backbone"] = np.stack([base, base - 0.02 + 0.002 * rng.standard_normal(20)])  # one metric reversed
+    assert lpa._lpa_table2_decide(meta, arrays).verdict == CONTRADICTED
