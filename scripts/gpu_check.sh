@@ -43,12 +43,20 @@ if ! "$PY" -c "import theory, sims" >/dev/null 2>&1; then
     "$PY" -m pip install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1 \
         || export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 fi
-"$PY" -c "import theory, sims, torch, numpy, scipy, sklearn, matplotlib, joblib, tqdm" \
-    || { echo "gpu_check: a dependency is missing (see the import error above)" >&2; exit 2; }
-if [ "$DEVICE" != cpu ]; then
-    "$PY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" \
-        || { echo "gpu_check: torch sees no CUDA device (DEVICE=cpu runs the script on the CPU)" >&2; exit 2; }
-fi
+# one interpreter start for both checks: exit 3 = a dependency is missing, 4 = no CUDA device
+set +e
+DEVICE="$DEVICE" "$PY" -c "
+import os, sys
+try:
+    import theory, sims, torch, numpy, scipy, sklearn, matplotlib, joblib, tqdm
+except ImportError as exc:
+    print(exc, file=sys.stderr); sys.exit(3)
+sys.exit(4 if os.environ['DEVICE'] != 'cpu' and not torch.cuda.is_available() else 0)"
+check=$?
+set -e
+if [ "$check" = 3 ]; then echo "gpu_check: a dependency is missing (see the import error above)" >&2; exit 2; fi
+if [ "$check" = 4 ]; then echo "gpu_check: torch sees no CUDA device (DEVICE=cpu runs the script on the CPU)" >&2; exit 2; fi
+if [ "$check" != 0 ]; then echo "gpu_check: the environment check failed (status $check)" >&2; exit 2; fi
 
 cmd=("$PY" -m sims.deep_fusion_toy --preset paper --device "$DEVICE" --n-jobs 1 --no-progress --out "$RUN/out" "$@")
 echo "gpu_check: ${cmd[*]}" | tee "$OUTDIR/log.txt"

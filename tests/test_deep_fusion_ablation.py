@@ -37,14 +37,13 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, ar
     assert not out.exists()
 
 
-def test_quick_run_and_its_values_are_the_toys_runs(tmp_path, capsys):
-    out = tmp_path / "dfa"
-    assert dfa.main(["--quick", "--out", str(out), "--n-jobs", "1", "--no-progress"]) == 0
+def test_quick_run_and_its_values_are_the_toys_runs(quick_run, tmp_path, capsys):
+    out = _session_result(quick_run, "deep_fusion_ablation", tmp_path / "dfa")  # made by python -m figures --quick
     meta = json.loads((out / "deep_fusion_ablation.json").read_text())
     cfg = meta["config"]
     assert cfg["axes"] == ["batch", "tau", "weight_decay"] and cfg["quick"]
     for ext in ("png", "pdf"):
-        assert (out / f"deep_fusion_ablation.{ext}").stat().st_size > 0
+        assert (quick_run[1] / f"deep_fusion_ablation.{ext}").stat().st_size > 0  # the session run's figures
     with np.load(out / "deep_fusion_ablation.npz") as a:
         acc = a["tau_unsup_backbone"]
         assert acc.shape == (2, 2, 1) and a["batch_values"].tolist() == [16.0, 128.0]
@@ -53,3 +52,15 @@ def test_quick_run_and_its_values_are_the_toys_runs(tmp_path, capsys):
         c = dict(cfg["base"], tau=0.05)
         res = dft.run_head(c, "transformer", cfg["seed"])
         assert acc[1, 1, 0] == pytest.approx(res["unsup_backbone"], abs=0)
+
+
+def _session_result(quick_run, name, dest):
+    """A copy of the session's ``python -m figures --quick`` result of ``name`` (the same --quick config)."""
+    import shutil
+
+    from figures.manifest import MANIFEST, results_dir
+
+    res, _ = quick_run
+    e = next(e for e in MANIFEST if e.name == name)
+    shutil.copytree(results_dir(e, "quick", res), dest)
+    return dest

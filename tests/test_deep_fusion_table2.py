@@ -32,12 +32,11 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, ar
     assert not out.exists()
 
 
-def test_quick_run_is_the_toys_runs_paired_by_seed(tmp_path, capsys):
-    out = tmp_path / "t2"
-    assert dt2.main(["--quick", "--out", str(out), "--n-jobs", "1", "--no-progress"]) == 0
+def test_quick_run_is_the_toys_runs_paired_by_seed(quick_run, tmp_path, capsys):
+    out = _session_result(quick_run, "deep_fusion_table2", tmp_path / "t2")  # made by python -m figures --quick
     meta = json.loads((out / "deep_fusion_table2.json").read_text())
     for ext in ("png", "pdf"):
-        assert (out / f"deep_fusion_table2.{ext}").stat().st_size > 0
+        assert (quick_run[1] / f"deep_fusion_table2.{ext}").stat().st_size > 0  # the session run's figures
     with np.load(out / "deep_fusion_table2.npz") as a:
         acc = a["unsup_backbone"]
         assert acc.shape == (2, 2)
@@ -64,3 +63,15 @@ def test_paired_rule():
     meta, arrays = meta_arrays(0.02)
     arrays["sup_backbone"] = np.stack([base, base - 0.02 + 0.002 * rng.standard_normal(20)])  # one metric reversed
     assert lpa._lpa_table2_decide(meta, arrays).verdict == CONTRADICTED
+
+
+def _session_result(quick_run, name, dest):
+    """A copy of the session's ``python -m figures --quick`` result of ``name`` (the same --quick config)."""
+    import shutil
+
+    from figures.manifest import MANIFEST, results_dir
+
+    res, _ = quick_run
+    e = next(e for e in MANIFEST if e.name == name)
+    shutil.copytree(results_dir(e, "quick", res), dest)
+    return dest

@@ -221,19 +221,32 @@ def test_float64_batches_are_float64_draws_and_sigma2_zero_gives_identical_views
     assert W0.dtype == torch.float64
 
 
+class _Stop(Exception):
+    pass
+
+
 def test_defaults(monkeypatch, capsys):
-    """600 steps of batches of 512 at lr 0.02, seed 0, no progress bar."""
+    """600 steps of batches of 512 at lr 0.02, seed 0, no progress bar (stopped after its second step: the
+    cosine factor of step 1, (1 + cos(pi / 600)) / 2, identifies the 600 steps)."""
     spy = _Spy(monkeypatch, theory.population_loss, "empirical_loss")
     _RecordingAdam.lrs = []
-    monkeypatch.setattr(torch.optim, "Adam", _RecordingAdam)
-    a = train_gmm_projectors(np.array([1.0, 0.5]), 0.5, 1.0)
-    assert len(spy.calls) == 600 and spy.calls[0][0][1].shape == (1, 512, 2)
-    assert _RecordingAdam.lrs[0] == pytest.approx(0.02, rel=1e-15)
+
+    class StopAfterTwo(_RecordingAdam):
+        def step(self, closure=None):
+            if len(_RecordingAdam.lrs) == 2:
+                raise _Stop
+            return super().step(closure)
+
+    monkeypatch.setattr(torch.optim, "Adam", StopAfterTwo)
+    with pytest.raises(_Stop):
+        train_gmm_projectors(np.array([1.0, 0.5]), 0.5, 1.0)
+    assert spy.calls[0][0][1].shape == (1, 512, 2)
+    np.testing.assert_allclose(_RecordingAdam.lrs, [0.02, 0.01 * (1 + np.cos(np.pi / 600))], rtol=1e-14)
     assert capsys.readouterr().err == ""
+    monkeypatch.setattr(torch.optim, "Adam", _RecordingAdam)
     b = train_gmm_projectors(np.array([1.0, 0.5]), 0.5, 1.0, steps=1, seed=0)
     c = train_gmm_projectors(np.array([1.0, 0.5]), 0.5, 1.0, steps=1)
     assert np.array_equal(b.W, c.W)
-    del a
 
 
 def test_different_seeds_give_different_streams():
