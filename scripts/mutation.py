@@ -131,6 +131,11 @@ _NONEMPTY = "Y has at least one row here, so sv is never empty"
 _N_EQ_D = ("N = d linearly independent points cannot have 0 in their hull, a case returned earlier, so N >= d "
            "and N > d select the same cases")
 _UNIT_NORMALS = "qhull's facet normals are already unit vectors: dividing or multiplying by their norm is the same"
+_BOOL_MASK = "a float mask of ones with zeros at the test rows selects the same rows with np.flatnonzero as the boolean one"
+_F64_IMAGES = "the images divided by 16.0 are float64 already"
+_SCALE_FREE = ("the pixels are standardised with the training set's mean and sd right after, which removes any positive "
+               "scale applied before: the same standardised images (to rounding)")
+_INT_LABELS = "subspace_clusters returns int64 labels already"
 _ONE_DEVICE = ("equivalent on a machine with one device (CI's CPU): the model's device and the default are the "
                "same, and no second device exists to tell them apart")
 _FALLBACK = ("HiGHS's verdict is then left to the bounded LP, which gives the same answer (tested on its own and "
@@ -365,6 +370,20 @@ KNOWN_EQUIVALENT = [
      'ifd<=max_hull_dimandN>=d:', _N_EQ_D),
     ("integrity", 'normals=normals/np.linalg.norm(normals,axis=1,keepdims=True)',
      'normals=normals*np.linalg.norm(normals,axis=1,keepdims=True)', _UNIT_NORMALS),
+    ("datasets", 'train_mask=np.ones(y.size,dtype=bool)',
+     'train_mask=np.ones(y.size,dtype=None)', _BOOL_MASK),
+    ("datasets", 'train_mask=np.ones(y.size,dtype=bool)',
+     'train_mask=np.ones(y.size,)', _BOOL_MASK),
+    ("datasets", 'train_mask[test]=False',
+     'train_mask[test]=None', _BOOL_MASK),
+    ("datasets", 'X=(data.images/16.0).astype(np.float64)[:,None,:,:]',
+     'X=(data.images/16.0).astype(None)[:,None,:,:]', _F64_IMAGES),
+    ("datasets", 'X=(data.images/16.0).astype(np.float64)[:,None,:,:]',
+     'X=(data.images*16.0).astype(np.float64)[:,None,:,:]', _SCALE_FREE),
+    ("datasets", 'X=(data.images/16.0).astype(np.float64)[:,None,:,:]',
+     'X=(data.images/17.0).astype(np.float64)[:,None,:,:]', _SCALE_FREE),
+    ("datasets", 'Xtr,ytr,Xte,yte=_split(X,draw.labels.astype(np.int64),test_fraction,rng)',
+     'Xtr,ytr,Xte,yte=_split(X,draw.labels.astype(None),test_fraction,rng)', _INT_LABELS),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(None):", _ZERO_PROB),
     ("subspace", "whilenp.any(norms==0.0):", "whilenp.any(norms==1.0):", "a Gaussian row has norm exactly 1 with "
                                                                         "probability zero; the loop stays unentered"),

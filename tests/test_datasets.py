@@ -132,6 +132,24 @@ def test_subspace_split_uses_the_noisy_rows():
         assert residual.mean() <= 1 - (1 - eps) ** 2 + 1e-5
 
 
+def test_stratification_holds_out_one_sample_of_a_class_of_three_at_a_small_fraction():
+    ds = subspace_cluster_split(12, m=6, K=4, r=1, input_dim=6, test_fraction=0.05, seed=2)
+    assert Counter(ds.y_test.tolist()) == {0: 1, 1: 1, 2: 1, 3: 1}
+    assert ds.X_test.dtype == np.float32 and ds.y_train.dtype == np.int64
+
+
+def test_defaults_are_the_documented_ones():
+    d = subspace_cluster_split()
+    assert d.n_classes == 4 and d.X_test.dtype == np.float32
+    X = np.concatenate([d.X_train, d.X_test]).astype(np.float64)
+    y = np.concatenate([d.y_train, d.y_test])
+    s = np.linalg.svd(X[y == 0], compute_uv=False)
+    assert s[2] > 1e-3 * s[0] and s[3] < 1e-4 * s[0]  # r = 3
+    e = subspace_cluster_split(seed=0)
+    assert np.array_equal(d.X_train, e.X_train)
+    assert np.array_equal(load_digits_split().y_test, load_digits_split(0.3, seed=0).y_test)
+
+
 def test_subspace_split_is_seeded():
     a, b, c = (subspace_cluster_split(40, m=6, K=2, r=2, input_dim=8, seed=s) for s in (0, 0, 1))
     assert all(np.array_equal(x, y) for x, y in zip(a[:4], b[:4]))
