@@ -100,3 +100,16 @@ def quick_run(quick_run_checked):
     """``(results root, figure folder)`` of the session's ``python -m figures --quick``."""
     res, figs, _ = quick_run_checked
     return res, figs
+
+
+@pytest.fixture
+def session_result(quick_run, tmp_path):
+    """``session_result(name)``: a copy of the session's ``python -m figures --quick`` result folder of ``name``."""
+    from figures.manifest import MANIFEST, results_dir
+
+    def copy(name):
+        res, _ = quick_run
+        e = next(e for e in MANIFEST if e.name == name)
+        return Path(shutil.copytree(results_dir(e, "quick", res), tmp_path / f"session-{name}"))
+
+    return copy

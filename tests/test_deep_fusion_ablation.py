@@ -37,8 +37,8 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, ar
     assert not out.exists()
 
 
-def test_quick_run_and_its_values_are_the_toys_runs(quick_run, tmp_path, capsys):
-    out = _session_result(quick_run, "deep_fusion_ablation", tmp_path / "dfa")  # made by python -m figures --quick
+def test_quick_run_and_its_values_are_the_toys_runs(quick_run, session_result, capsys):
+    out = session_result("deep_fusion_ablation")  # made by python -m figures --quick
     meta = json.loads((out / "deep_fusion_ablation.json").read_text())
     cfg = meta["config"]
     assert cfg["axes"] == ["batch", "tau", "weight_decay"] and cfg["quick"]
@@ -53,14 +53,3 @@ def test_quick_run_and_its_values_are_the_toys_runs(quick_run, tmp_path, capsys)
         res = dft.run_head(c, "transformer", cfg["seed"])
         assert acc[1, 1, 0] == pytest.approx(res["unsup_backbone"], abs=0)
 
-
-def _session_result(quick_run, name, dest):
-    """A copy of the session's ``python -m figures --quick`` result of ``name`` (the same --quick config)."""
-    import shutil
-
-    from figures.manifest import MANIFEST, results_dir
-
-    res, _ = quick_run
-    e = next(e for e in MANIFEST if e.name == name)
-    shutil.copytree(results_dir(e, "quick", res), dest)
-    return dest

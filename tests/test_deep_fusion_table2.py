@@ -32,8 +32,8 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, ar
     assert not out.exists()
 
 
-def test_quick_run_is_the_toys_runs_paired_by_seed(quick_run, tmp_path, capsys):
-    out = _session_result(quick_run, "deep_fusion_table2", tmp_path / "t2")  # made by python -m figures --quick
+def test_quick_run_is_the_toys_runs_paired_by_seed(quick_run, session_result, capsys):
+    out = session_result("deep_fusion_table2")  # made by python -m figures --quick
     meta = json.loads((out / "deep_fusion_table2.json").read_text())
     for ext in ("png", "pdf"):
         assert (quick_run[1] / f"deep_fusion_table2.{ext}").stat().st_size > 0  # the session run's figures
@@ -64,14 +64,3 @@ def test_paired_rule():
     arrays["sup_backbone"] = np.stack([base, base - 0.02 + 0.002 * rng.standard_normal(20)])  # one metric reversed
     assert lpa._lpa_table2_decide(meta, arrays).verdict == CONTRADICTED
 
-
-def _session_result(quick_run, name, dest):
-    """A copy of the session's ``python -m figures --quick`` result of ``name`` (the same --quick config)."""
-    import shutil
-
-    from figures.manifest import MANIFEST, results_dir
-
-    res, _ = quick_run
-    e = next(e for e in MANIFEST if e.name == name)
-    shutil.copytree(results_dir(e, "quick", res), dest)
-    return dest

@@ -36,11 +36,11 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, ar
     assert not out.exists()
 
 
-def test_quick_run_puts_the_nuisance_directions_in_the_kernel(quick_run, tmp_path, capsys):
+def test_quick_run_puts_the_nuisance_directions_in_the_kernel(quick_run, session_result, capsys):
     """Quick scale (d = 16, k = 4): without nuisance augmentation the projector is full rank with about k/d of
     its weight on the nuisance coordinates (at most one weak direction lost in 25 epochs); with sigma_nuis = 2 the rank is d - k and that weight is tiny. The
     rank and the weight are recomputed here from the saved singular values and checked against numpy."""
-    out = _session_result(quick_run, "nuisance_rank", tmp_path / "nr")  # made by python -m figures --quick
+    out = session_result("nuisance_rank")  # made by python -m figures --quick
     meta = json.loads((out / "nuisance_rank.json").read_text())
     assert meta["config"]["quick"] and meta["config"]["d"] == 16 and meta["config"]["n_nuisance"] == 4
     for ext in ("png", "pdf"):
@@ -64,14 +64,3 @@ def test_one_run_is_seeded_and_its_fraction_is_that_of_its_weights():
     assert a[0] == b[0] and np.array_equal(a[1], b[1]) and a[2] == b[2]
     assert 0.0 <= a[2] <= 1.0 and a[1].shape == (16,) and np.all(np.diff(a[1]) <= 0)
 
-
-def _session_result(quick_run, name, dest):
-    """A copy of the session's ``python -m figures --quick`` result of ``name`` (the same --quick config)."""
-    import shutil
-
-    from figures.manifest import MANIFEST, results_dir
-
-    res, _ = quick_run
-    e = next(e for e in MANIFEST if e.name == name)
-    shutil.copytree(results_dir(e, "quick", res), dest)
-    return dest

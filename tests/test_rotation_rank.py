@@ -66,8 +66,8 @@ def test_one_run_against_scipy_rotations_and_numpys_rank():
     assert compared >= 3
 
 
-def test_quick_run_writes_results_and_figure_and_is_cached(quick_run, tmp_path, capsys):
-    out = _session_result(quick_run, "rotation_rank", tmp_path / "rr")  # made by python -m figures --quick
+def test_quick_run_writes_results_and_figure_and_is_cached(quick_run, session_result, capsys):
+    out = session_result("rotation_rank")  # made by python -m figures --quick
     meta = json.loads((out / "rotation_rank.json").read_text())
     assert meta["seed"] == 0 and meta["config"]["quick"] and "torch" in meta["versions"]
     for ext in ("png", "pdf"):
@@ -79,14 +79,3 @@ def test_quick_run_writes_results_and_figure_and_is_cached(quick_run, tmp_path, 
     assert rotation_rank.main(["--quick", "--out", str(out), "--n-jobs", "1", "--no-progress"]) == 0
     assert "cached" in capsys.readouterr().out
 
-
-def _session_result(quick_run, name, dest):
-    """A copy of the session's ``python -m figures --quick`` result of ``name`` (the same --quick config)."""
-    import shutil
-
-    from figures.manifest import MANIFEST, results_dir
-
-    res, _ = quick_run
-    e = next(e for e in MANIFEST if e.name == name)
-    shutil.copytree(results_dir(e, "quick", res), dest)
-    return dest

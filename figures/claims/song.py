@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from figures.claims._base import CONFIRMED, CONTRADICTED, NOT_AT_SCALE, Claim, Finding, _f, _runs
+from figures.claims._base import CONFIRMED, CONTRADICTED, NOT_AT_SCALE, Claim, Finding, _f, _paired_t, _runs
 
 __all__ = ["CLAIMS"]
 
@@ -57,21 +57,14 @@ def _paired_sparse(meta, metric: str):
 
 
 def _paired_verdict(rows, what: str, unit: str, scale: float = 1.0):
-    from scipy.stats import t as student_t
-
     lines, signs = [], []
     for part, base, vb, vs in rows:
         d = (vs - vb) * scale
-        n = d.size
-        se = d.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-        crit = float(student_t.ppf(0.975, n - 1)) if n > 2 else np.inf  # 95% two-sided; 2 replicates decide nothing
+        mean, se, crit = _paired_t(d)  # crit: t(0.975, n-1) s.e., inf below 3 replicates
         lines.append(f"{part}, {base} head: {what} {_f(vb.mean() * scale)} without, {_f(vs.mean() * scale)} with "
-                     f"SparseHead; paired difference {_f(d.mean())}{(' ' + unit) if unit else ''} (s.e. {_f(se)}, "
-                     f"{n} replicates, significant beyond {_f(crit * se)})")
-        if np.isfinite(crit) and np.isfinite(se):
-            signs.append(1 if d.mean() > crit * se else (-1 if d.mean() < -crit * se else 0))
-        else:
-            signs.append(0)
+                     f"SparseHead; paired difference {_f(mean)}{(' ' + unit) if unit else ''} (s.e. {_f(se)}, "
+                     f"{d.size} replicates, significant beyond {_f(crit)})")
+        signs.append(1 if mean > crit else (-1 if mean < -crit else 0))
     return lines, signs
 
 
