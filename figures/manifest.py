@@ -198,6 +198,33 @@ MANIFEST: tuple[Entry, ...] = (
         },
     ),
     Entry(
+        name="trained_expansion",
+        paper=GMZ,
+        doc="expansion_shrinkage.md",
+        outputs=(
+            Output(
+                "trained_expansion",
+                "GMZ poster Fig. 2: signal expansion/shrinkage on a trained encoder with a linear projector",
+                "cumulative signal score of the projector's top singular directions against their number, per "
+                "temperature (lines, mean +- sd over seeds) with the isotropic baseline i/p; the top direction's "
+                "share against tau per augmentation strength, with the input model's tau_C",
+            ),
+            Output(
+                "trained_expansion_evidence",
+                "GMZ poster, empirical evidence for feature-level modeling: separability and the loss decomposition",
+                "per epoch (one line per seed): fraction of class pairs with separable encoder features, "
+                "L_perp / min_phi L and the distance of the projector to the re-optimised one",
+            ),
+        ),
+        scales={
+            "quick": ("--quick",),
+            "default": (),
+            "paper": ("--seeds", "5", "--epochs", "40", "--synthetic-epochs", "60", "--taus", "0.05", "0.1", "0.2",
+                      "0.5", "1", "2", "5", "--aug-scales", "0.25", "0.5", "2", "4", "--rep-dim", "64",
+                      "--eval-size", "512"),
+        },
+    ),
+    Entry(
         name="maxmargin",
         paper=GMZ,
         doc="maxmargin.md",
@@ -420,6 +447,13 @@ MANIFEST: tuple[Entry, ...] = (
                 "projector_e2e_digits",
                 "Cosentino Figs. 1, 3, 6, 7; Song Figs. 1, 3 (8x8 digits)",
                 "the same panels on the digits with a small CNN",
+            ),
+            Output(
+                "projector_e2e_encoder",
+                "Cosentino Figs. 4, 5, 9: the encoder's spectrum over training and the nearest-negative distance",
+                "log-singular values of the encoder outputs at initialisation, half-way and the end; their Rank_tau "
+                "and the normalised distance between a view and its nearest negative per epoch (mean +- sd over "
+                "seeds), for three augmentation strengths and the digits",
             ),
         ),
         scales={

@@ -9,7 +9,12 @@
   linear-probe accuracy before / after the projector and their paired
   difference.  Per-epoch metrics: mean over seeds with a +-sd band;
   InfoNCE: points with sd error bars between its bounds (lines); bars:
-  mean +- sd with every seed as a dot.
+  mean +- sd with every seed as a dot;
+* ``projector_e2e_encoder`` (Cosentino Figs. 4, 5, 9), for the linear head:
+  the encoder outputs' log-singular values at initialisation (dotted),
+  half-way (dashed) and the end (solid) with ``Rank_tau`` at the end, and
+  the normalised distance between a view and its nearest negative per
+  epoch, for the three augmentation strengths (synthetic) and the digits.
 
 ``python -m figures.projector_e2e [results_dir] [out_dir]``.
 """
@@ -239,6 +244,55 @@ def _simclr_figure(meta: dict, A: dict, part: str, prefix: str, out_dir: Path) -
     return save_figure(fig, out_dir / f"{NAME}_{part}")
 
 
+def _encoder_figure(meta: dict, A: dict, out_dir: Path) -> list[Path]:
+    """Cosentino Figs. 4 / 9 (encoder log-singular values over training) and Fig. 5 (nearest-negative distance)."""
+    import matplotlib.pyplot as plt
+
+    from figures._style import figure_key
+
+    cfg = meta["config"]
+    runs = []  # (label, prefix, key, colour)
+    if "synthetic" in meta["results"]:
+        for i, strength in enumerate(("small", "moderate", "large")):
+            key = f"linear@{strength}"
+            if f"syn[{key}]_encoder_sv_all" in A:
+                sigma = dict(zip(("small", "moderate", "large"), cfg["aug_sigmas"]))[strength]
+                runs.append((f"synthetic, {strength} augmentation ($\\sigma={sigma:g}$)", "syn", key, f"C{i}"))
+    if "digits" in meta["results"] and "dig[linear]_encoder_sv_all" in A:
+        runs.append(("digits, image augmentation", "dig", "linear", "C3"))
+    fig, (ax, bx, cx) = plt.subplots(1, 3, figsize=(10.4, 4.4), layout="constrained")
+    d_enc = cfg["rep_dim"]
+    for label, prefix, key, c in runs:
+        sv = A[f"{prefix}[{key}]_encoder_sv_all"][0]  # first seed: (3, d_enc) at init, half, end
+        j = np.arange(1, sv.shape[1] + 1)
+        for row, ls in zip(sv, (":", "--", "-")):
+            ax.semilogy(j, row / row[0], ls=ls, lw=1.2, color=c)
+        ax.plot([], [], color=c, lw=1.2, label=label)
+        rank = A[f"{prefix}[{key}]_metric_rank_h_all"]  # (seeds, epochs + 1)
+        ep = np.arange(rank.shape[1])
+        bx.errorbar(ep, rank.mean(axis=0), yerr=rank.std(axis=0, ddof=1) if rank.shape[0] > 1 else None, fmt="o-",
+                    ms=2.5, lw=1.0, capsize=2, color=c)
+        dist = A[f"{prefix}[{key}]_metric_nn_distance_all"]
+        cx.errorbar(np.arange(dist.shape[1]), dist.mean(axis=0), yerr=dist.std(axis=0, ddof=1) if dist.shape[0] > 1
+                    else None, fmt="o-", ms=2.5, lw=1.0, capsize=2, color=c)
+    for ls, what in ((":", "initialisation"), ("--", "half-way"), ("-", "end of training")):
+        ax.plot([], [], color="0.3", ls=ls, lw=1.2, label=what)
+    ax.axhline(cfg["rank_tol"], color="0.5", lw=1.0, ls="-.", label=rf"$\mathrm{{Rank}}_\tau$ threshold {cfg['rank_tol']:g}")
+    ax.set_xlabel("index $j$ of the singular value")
+    ax.set_ylabel(r"$\sigma_j(H) / \sigma_1(H)$, first seed")
+    ax.set_title("encoder outputs $H = [h_1, \\dots, h_n]$")
+    bx.axhline(d_enc, color="k", lw=1.0, ls="--", label=f"full rank $d_{{enc}}={d_enc}$")
+    bx.set_xlabel("epoch")
+    bx.set_ylabel(r"$\mathrm{Rank}_\tau(H)$ (mean $\pm$ sd over seeds)")
+    bx.set_title("rank of the encoder outputs")
+    cx.set_xlabel("epoch")
+    cx.set_ylabel(r"mean $\|h_i/|h_i| - h^*_i/|h^*_i|\|$")
+    cx.set_title("distance to the nearest negative $h^*_i$")
+    figure_key(fig, [ax, bx, cx], ncol=3)
+    fig.suptitle(f"Cosentino Figs. 4, 5, 9 at our scale: linear projector, {cfg['eval_size']} evaluation inputs")
+    return save_figure(fig, out_dir / f"{NAME}_encoder")
+
+
 def plot(results_dir, out_dir=None) -> list[Path]:
     """Draw every figure of the saved ``projector_e2e`` result; returns the written paths."""
     from sims._common import load_results
@@ -253,7 +307,14 @@ def plot(results_dir, out_dir=None) -> list[Path]:
     for part, prefix in (("synthetic", "syn"), ("digits", "dig")):
         if part in meta["results"]:
             paths += _simclr_figure(meta, A, part, prefix, out_dir)
+    if has_encoder_figure(meta["config"]):
+        paths += _encoder_figure(meta, A, out_dir)
     return paths
+
+
+def has_encoder_figure(cfg: dict) -> bool:
+    """Whether a run of this config draws ``projector_e2e_encoder`` (the linear head on synthetic or digits)."""
+    return "linear" in cfg["heads"] and any(p in cfg["parts"] for p in ("synthetic", "digits"))
 
 
 if __name__ == "__main__":

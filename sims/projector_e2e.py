@@ -35,7 +35,11 @@
     small and a large augmentation strength (Cosentino Fig. 1).  Per epoch:
     InfoNCE and ``L_upper`` (Cosentino eq. (1), Prop. 3.1; Fig. 3), ``Rank_tau``
     of the linear projector (eq. 2; Fig. 1), the FVU of ``S = span{delta h_i}``
-    (eq. 10; Fig. 7), the nearest-negative label agreement (Fig. 6); at the
+    (eq. 10; Fig. 7), the nearest-negative label agreement (Fig. 6), and for
+    the linear head ``Rank_tau`` of the encoder outputs and the distance
+    between a view and its nearest negative (Figs. 4, 5), with the encoder
+    outputs' singular values at initialisation, half-way and the end
+    (Figs. 4, 9); at the
     start and the end the linear-probe accuracy before (``h``) and after (``z``)
     the projector; at the end the covariance spectra of ``h`` and ``z`` (Song
     et al. Figs. 1, 3), the min-max distance ratio (eq. 9) and the number of
@@ -452,11 +456,19 @@ def _make_head(variant: str, cfg: dict, seed: int):
     return make_head("none", d)
 
 
-def _metric_callback(variant: str, cfg: dict, X_eval, y_eval, augment, seed: int):
-    """Per-epoch InfoNCE-geometry metrics on a fixed pair of views of a fixed evaluation batch."""
+def _metric_callback(variant: str, cfg: dict, X_eval, y_eval, augment, seed: int, epochs: int, spectra: dict):
+    """Per-epoch InfoNCE-geometry metrics on a fixed pair of views of a fixed evaluation batch.
+
+    For the linear head also the encoder side of Cosentino Figs. 4, 5 and 9:
+    ``rank_h`` (``Rank_tau`` of the view-1 encoder outputs ``[h_1, ..., h_n]``,
+    eq. 2), ``nn_distance`` (mean over anchors of ``||h_i/|h_i| - h*_i/|h*_i|||``,
+    ``h*_i`` the nearest negative of eq. (5) in the projector's output
+    space) and, at epochs 0, ``epochs // 2`` and ``epochs``, the singular
+    values of ``[h_1, ..., h_n]`` into ``spectra[epoch]``.
+    """
     import torch
 
-    from theory.infonce import infonce, upper_bound
+    from theory.infonce import infonce, nearest_negative, upper_bound
     from theory.projector_geometry import (
         displacement_vectors,
         fraction_variance_unexplained,
@@ -489,6 +501,12 @@ def _metric_callback(variant: str, cfg: dict, X_eval, y_eval, augment, seed: int
         if _head_name(variant) == "linear":
             W = model.head.linear.weight.detach().double().cpu().numpy()
             out["fvu"] = fraction_variance_unexplained(displacement_vectors(h1, h2, W), W)
+            star = np.concatenate([h1, h2])[nearest_negative(h1, h2, W)]
+            unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731
+            out["nn_distance"] = float(np.mean(np.linalg.norm(unit(h1) - unit(star), axis=1)))
+            out["rank_h"] = rank_tau(h1, cfg["rank_tol"], relative=True)
+            if epoch in (0, epochs // 2, epochs):
+                spectra[epoch] = np.linalg.svd(h1, compute_uv=False)
         return out
 
     return callback
@@ -513,7 +531,8 @@ def _simclr_run(
     Xtr = torch.as_tensor(data["X_train"], dtype=torch.float32, device=device)
     Xte = torch.as_tensor(data["X_test"], dtype=torch.float32, device=device)
     ne = cfg["eval_size"]
-    cb = _metric_callback(variant, cfg, Xte[:ne], data["y_test"][:ne], augment, seed + 2)
+    spectra: dict[int, np.ndarray] = {}
+    cb = _metric_callback(variant, cfg, Xte[:ne], data["y_test"][:ne], augment, seed + 2, epochs, spectra)
     probes: dict[str, float] = {}
 
     def probe(tag):
@@ -548,6 +567,11 @@ def _simclr_run(
     for k in ("infonce", "upper"):
         scalars[f"final_{k}"] = hist.metrics[k][-1]
     arrays = {k: np.asarray(v) for k, v in hist.as_arrays().items()}
+    if spectra:  # Cosentino Figs. 4 / 9: encoder singular values at initialisation, half-way and the end
+        arrays["encoder_sv"] = np.stack([spectra[e] for e in (0, epochs // 2, epochs)])
+        scalars["rank_h_init"] = hist.metrics["rank_h"][0]
+        scalars["rank_h_final"] = hist.metrics["rank_h"][-1]
+        scalars["nn_distance_final"] = hist.metrics["nn_distance"][-1]
     arrays["spectrum_h"] = eigenvalue_spectrum(h_te)
     arrays["spectrum_z"] = eigenvalue_spectrum(z_te)
     return scalars, arrays
@@ -754,7 +778,8 @@ def run(cfg: dict, runner=None) -> tuple[dict, dict]:
 
 SIMULATION = Simulation(
     name=NAME, build_parser=build_parser, make_config=make_config, units=units, combine=combine,
-    plot="figures.projector_e2e", figure_stems=lambda c: [f"{NAME}_{part}" for part in c["parts"]],
+    plot="figures.projector_e2e", figure_stems=lambda c: [f"{NAME}_{part}" for part in c["parts"]] + (
+        [f"{NAME}_encoder"] if "linear" in c["heads"] and {"synthetic", "digits"} & set(c["parts"]) else []),
     describe=lambda c: f"projector end-to-end runs ({','.join(c['parts'])})",
     report=_report, local=lambda c: resolve_device(c["device"]).type != "cpu",
     user_errors={FloatingPointError: "training diverged"},

@@ -47,27 +47,78 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, need
     assert not out.exists()
 
 
-def test_quick_run_writes_json_npz_png_pdf(tmp_path):
-    out = tmp_path / "res"
-    # two heads keep the test short; every head is built and trained in test_every_head_trains
-    assert main(["--quick", "--heads", "linear,transformer", "--out", str(out), "--seed", "3"]) == 0
+def test_quick_run_writes_json_npz_png_pdf(quick_run, session_result):
+    """The session's quick run (linear, mlp, mlp+sparse heads; seed 0): results, figures, and the encoder-side
+    metrics of Cosentino Figs. 4, 5, 9 recomputed from the saved singular values."""
+    out = session_result(NAME)
     meta = json.loads((out / f"{NAME}.json").read_text())
-    assert meta["seed"] == 3 and meta["config"]["quick"] is True
+    assert meta["seed"] == 0 and meta["config"]["quick"] is True
     assert set(meta["results"]) >= {"xval", "synthetic", "digits", "device"}
     x = meta["results"]["xval"]
     for row in x["configs"]:
         assert 0.0 <= row["t_star_exact"] <= 1.0
         assert all(0.0 <= t <= 1.0 for t in row["t_population"] + row["t_ntxent"])
         assert all(e >= -1e-6 for e in row["excess_loss_population"])  # nothing beats the population minimum
+    tol, d_enc = meta["config"]["rank_tol"], meta["config"]["rep_dim"]
     with np.load(out / f"{NAME}.npz") as data:
         assert "xval_t_exact" in data.files and "syn[linear@moderate]_metric_rank_tau" in data.files
         # InfoNCE sits between the bounds of Prop. 3.1 at every recorded epoch
-        for key in ("linear@moderate", "transformer@moderate"):
+        for key in ("linear@moderate", "mlp@moderate"):
             lo, mid, hi = (data[f"syn[{key}]_metric_{k}_all"] for k in ("lower", "infonce", "upper"))
             assert np.all(lo <= mid + 1e-9) and np.all(mid <= hi + 1e-9)
-    for part in ("xval", "synthetic", "digits"):
+        for prefix, key in (("syn", "linear@small"), ("syn", "linear@large"), ("dig", "linear")):
+            sv = data[f"{prefix}[{key}]_encoder_sv_all"]  # (seeds, init / half / end, d_enc)
+            rank = data[f"{prefix}[{key}]_metric_rank_h_all"]
+            assert sv.shape[1:] == (3, d_enc) and np.all(np.diff(sv, axis=-1) <= 1e-12)
+            # Rank_tau (eq. 2) counted from the saved singular values at initialisation and at the end
+            np.testing.assert_array_equal(rank[:, 0], (sv[:, 0] >= tol * sv[:, 0, :1]).sum(axis=-1))
+            np.testing.assert_array_equal(rank[:, -1], (sv[:, 2] >= tol * sv[:, 2, :1]).sum(axis=-1))
+            dist = data[f"{prefix}[{key}]_metric_nn_distance_all"]
+            assert np.all((dist > 0) & (dist <= 2.0))  # distance of two unit vectors, never 0 for distinct views
+        assert "syn[mlp@moderate]_encoder_sv_all" not in data.files  # the encoder metrics need the linear W
+    for part in ("xval", "synthetic", "digits", "encoder"):
         for ext in ("png", "pdf"):
-            assert (out / f"{NAME}_{part}.{ext}").stat().st_size > 0
+            assert (quick_run[1] / f"{NAME}_{part}.{ext}").stat().st_size > 0
+
+
+def test_nearest_negative_distance_against_a_loop():
+    """The callback's distance, on a tiny hand-checkable batch, against a loop over anchors and candidates."""
+    import torch
+
+    from sims.projector_e2e import _metric_callback
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            from theory.heads import make_head
+
+            self.head = make_head("linear", 3, 2, seed=1, bias=False)
+
+        def features(self, x):
+            return x
+
+    rng = np.random.default_rng(2)
+    X = torch.as_tensor(rng.standard_normal((5, 3)), dtype=torch.float32)
+    augment = lambda x, g: x + 0.3 * torch.randn(x.shape, generator=g)  # noqa: E731
+    cfg = {"tau": 0.5, "rank_tol": 0.05}
+    spectra = {}
+    cb = _metric_callback("linear", cfg, X, np.array([0, 1, 0, 1, 0]), augment, 7, 4, spectra)
+    out = cb(0, Model(), None)
+    gen = torch.Generator().manual_seed(7)
+    x1, x2 = augment(X, gen).double().numpy(), augment(X, gen).double().numpy()
+    W = Model().head.linear.weight.detach().double().numpy()
+    views = np.vstack([x1, x2])
+    total = 0.0
+    for i in range(5):
+        cands = [j for j in range(10) if j not in (i, i + 5)]
+        cos = [(W @ x1[i]) @ (W @ views[j]) / np.linalg.norm(W @ x1[i]) / np.linalg.norm(W @ views[j]) for j in cands]
+        star = views[cands[int(np.argmax(cos))]]
+        total += np.linalg.norm(x1[i] / np.linalg.norm(x1[i]) - star / np.linalg.norm(star))
+    assert out["nn_distance"] == pytest.approx(total / 5, rel=1e-6)
+    assert 0 in spectra and spectra[0] == pytest.approx(np.linalg.svd(x1, compute_uv=False), rel=1e-6)
+    assert out["rank_h"] == int(np.sum(spectra[0] >= 0.05 * spectra[0][0]))
+    cb(1, Model(), None)
+    assert set(spectra) == {0}  # only epochs 0, epochs // 2 = 2 and epochs = 4 are kept
 
 
 def test_results_identical_for_any_n_jobs(tmp_path):
@@ -125,7 +176,7 @@ def test_seed_statistics_are_the_mean_sd_and_all_of_the_replicates(tmp_path):
 
 def test_every_head_trains(tmp_path):
     out = tmp_path / "heads"
-    heads = "none,mlp,mlp+sparse,linear+sparse"
+    heads = "none,mlp,mlp+sparse,linear+sparse,transformer"
     assert main(["--quick", "--parts", "synthetic", "--heads", heads, "--epochs", "1", "--no-plot", "--out", str(out)]) == 0
     runs = json.loads((out / f"{NAME}.json").read_text())["results"]["synthetic"]["runs"]
     assert set(runs) == {f"{h}@moderate" for h in heads.split(",")}
