@@ -91,9 +91,9 @@ COVERAGE: tuple[Item, ...] = (
          reason="at our scale: noisy subspace clusters, a small MLP backbone, CPU (not CIFAR100 / ResNet18)"),
     Item(_LPA, "Table 5", "ablation over the weight decay", claims=("LPA-Table5",),
          reason="at our scale: noisy subspace clusters, a small MLP backbone, CPU (not CIFAR100 / ResNet18)"),
-    Item(_LPA, "Table 6", "supervised accuracy by depth and by where features are taken", status=NOT_YET,
-         reason="needs CIFAR100 and a ResNet18; not implemented at the digits scale yet",
-         substitute="HEAD-digits (features before vs after the projector)"),
+    Item(_LPA, "Table 6", "supervised accuracy by depth and by where features are taken",
+         claims=("LPA-Table6-where", "LPA-Table6-depth"),
+         reason="at our scale: noisy subspace clusters, a small MLP backbone, CPU (not CIFAR100 / ResNet18)"),
     # ---------------------------------------------------------------- Cosentino et al.
     Item(_COS, "Figure 1", "stronger augmentation gives a lower-rank projector", claims=("COS-Fig1", "COS-Fig1-nuisance"),
          reason="COS-Fig1 with an isotropic augmentation (no preferred directions), COS-Fig1-nuisance with one that "

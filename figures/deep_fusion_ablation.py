@@ -1,11 +1,14 @@
 """Figure of ``sims.deep_fusion_ablation`` (reads only the saved results).
 
 ``deep_fusion_ablation.{png,pdf}``: one column per swept axis (batch size,
-temperature, weight decay).  Top row: 1-NN accuracy of the backbone features
-(the paper's "unsupervised accuracy") of the FFN and transformer heads
-(points, mean +- sd over seeds).  Middle: the paired transformer-minus-FFN
-difference (mean +- s.e.).  Bottom: the transformer's in-class attention mass
-minus chance in its first and last layer (mean +- s.e.).
+temperature, weight decay, depth).  Top row: 1-NN accuracy of the backbone
+features (the paper's "unsupervised accuracy") of the FFN and transformer
+heads (points, mean +- sd over seeds); in the depth column (Table 6) the
+linear-probe ("supervised") accuracy of the backbone (filled) and of the
+head's output (open).  Middle: the paired transformer-minus-FFN difference
+of the top row's backbone accuracy (mean +- s.e.).  Bottom: the
+transformer's in-class attention mass minus chance in its first and last
+layer (mean +- s.e.).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from sims._common import load_results
 __all__ = ["plot"]
 
 _TITLE = {"batch": "batch size $N$ (Table 3)", "tau": r"temperature $\tau$ (Table 4)",
-          "weight_decay": "weight decay (Table 5)"}
+          "weight_decay": "weight decay (Table 5)", "depth": "head depth $d$ (Table 6)"}
 
 
 def _se(x, axis):
@@ -36,25 +39,32 @@ def plot(results_dir, out_dir=None) -> list[Path]:
     cfg = meta["config"]
     axes_names = cfg["axes"]
     heads = meta["results"]["heads"]
-    fig, grid = plt.subplots(3, len(axes_names), figsize=(3.3 * len(axes_names) + 0.5, 8.5), squeeze=False,
+    fig, grid = plt.subplots(3, len(axes_names), figsize=(min(3.3 * len(axes_names) + 0.5, 10.4), 8.5), squeeze=False,
                              sharex="col", layout="constrained")
     for col, ax_name in enumerate(axes_names):
         vals = a[f"{ax_name}_values"]
         x = np.arange(vals.size)
         ticks = [f"{v:g}" for v in vals]
-        acc = a[f"{ax_name}_unsup_backbone"]  # (V, heads, seeds)
+        sup = ax_name == "depth"  # Table 6 is about the supervised (linear-probe) accuracy
+        acc = a[f"{ax_name}_{'sup' if sup else 'unsup'}_backbone"]  # (V, heads, seeds)
         top, mid, bot = grid[0, col], grid[1, col], grid[2, col]
         for j, h in enumerate(heads):
             sd = acc[:, j].std(axis=1, ddof=1) if acc.shape[2] > 1 else np.zeros(vals.size)
             top.errorbar(x + (j - 0.5) * 0.12, acc[:, j].mean(axis=1), yerr=sd, fmt="os"[j], ms=5, capsize=3,
                          color=f"C{j}", label=f"{h} head (mean $\\pm$ sd)")
+            if sup:
+                hd = a["depth_sup_head"][:, j]
+                top.errorbar(x + (j - 0.5) * 0.12 + 0.24, hd.mean(axis=1), yerr=hd.std(axis=1, ddof=1) if hd.shape[1] > 1
+                             else np.zeros(vals.size), fmt="os"[j], mfc="none", ms=5, capsize=3, color=f"C{j}",
+                             label=f"{h} head, its output (linear probe)")
         diff = acc[:, heads.index("transformer")] - acc[:, heads.index("mlp")]
         mid.errorbar(x, diff.mean(axis=1), yerr=_se(diff, 1), fmt="D", ms=5, capsize=3, color="C3",
                      label=r"transformer $-$ FFN, paired (mean $\pm$ s.e.)")
         mid.axhline(0.0, color="k", lw=1.0, label="no difference")
-        mass = a[f"{ax_name}_mass_excess"]  # (V, seeds, layers)
+        mass = a[f"{ax_name}_mass_excess"]  # (V, seeds, layers), NaN beyond a run's last layer
+        last = a[f"{ax_name}_mass_excess_last"] if f"{ax_name}_mass_excess_last" in a else mass[:, :, -1]
         for li, (lab, mk) in enumerate((("first layer", "^"), ("last layer", "v"))):
-            m = mass[:, :, 0 if li == 0 else -1]
+            m = mass[:, :, 0] if li == 0 else last
             bot.errorbar(x + (li - 0.5) * 0.12, m.mean(axis=1), yerr=_se(m, 1), fmt=mk, ms=5, capsize=3,
                          color=f"C{4 + li}", label=f"transformer, {lab} (mean $\\pm$ s.e.)")
         bot.axhline(0.0, color="k", ls="--", lw=1.0, label="chance (class-blind attention)")
@@ -62,11 +72,12 @@ def plot(results_dir, out_dir=None) -> list[Path]:
             ax.set_xticks(x, ticks)
         top.set_title(_TITLE[ax_name])
         bot.set_xlabel(_TITLE[ax_name].split(" (")[0])
-        top.set_ylabel("1-NN accuracy, backbone (test)")
+        top.set_ylabel("linear-probe accuracy (test)" if sup else "1-NN accuracy, backbone (test)")
         mid.set_ylabel("accuracy difference")
         bot.set_ylabel("in-class attention mass $-$ chance")
     figure_key(fig, grid, ncol=3)
     base = cfg["base"]
-    fig.suptitle(f"Deep Fusion ablations on subspace clusters (noise {cfg['noise']:g}, K={base['K']}), "
-                 f"{base['layers']}-block transformer vs matched FFN, {cfg['epochs']} epochs, {cfg['seeds']} seeds")
+    fig.suptitle(f"Deep Fusion ablations on subspace clusters (noise {cfg['noise']:g}, K={base['K']}), {cfg['epochs']} "
+                 f"epochs, {cfg['seeds']} seeds\n{base['layers']}-block transformer (depth column: $d$ blocks) vs "
+                 "FFN matched in parameters")
     return save_figure(fig, out_dir / "deep_fusion_ablation")

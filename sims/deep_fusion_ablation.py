@@ -1,10 +1,12 @@
-"""Deep Fusion ablations (Tables 3-5) at our scale: ``python -m sims.deep_fusion_ablation``.
+"""Deep Fusion ablations (Tables 3-6) at our scale: ``python -m sims.deep_fusion_ablation``.
 
 Li & Pimentel-Alarcón's ablations vary one training setting at a time on
 CIFAR100 with a ResNet18: the batch size (Table 3; the batch is the
 transformer head's sequence, and Theorem 2's gain weakens as the sequence
 grows), the temperature (Table 4; their transformer collapses at 0.02) and
-the weight decay (Table 5).  Here each axis of ``--axes`` is swept on the
+the weight decay (Table 5), and the depth of the head with the supervised
+accuracy read off the backbone or the head's output (Table 6).  Here each
+axis of ``--axes`` is swept on the
 Deep Fusion toy of :mod:`sims.deep_fusion_toy` (the same training loop,
 heads and evaluation: :func:`sims.deep_fusion_toy.run_head`), every other
 setting at the toy's ``--quick`` preset: noisy subspace clusters
@@ -13,8 +15,14 @@ transformer head against the FFN head matched in parameters, ``--epochs``
 epochs, ``--seeds`` seeds (the same data and initial weights for every value
 of an axis, so the comparisons are paired).
 
+The ``depth`` axis sets the transformer's number of blocks to ``d`` and the
+FFN head to ``d`` hidden Linear + activation blocks before its output
+Linear (``mlp_layers = d + 1``; the paper's FFN "layer" is such a block),
+the FFN width matched in parameters as everywhere in the toy.
+
 Recorded per ``(axis, value, head, seed)``: 1-NN and linear-probe accuracy
-of the backbone features, the training time per epoch, and for the
+of the backbone features and of the head's outputs, the training time per
+epoch, and for the
 transformer the in-class attention mass of every layer minus its chance
 level (the Deep Fusion measure of Table 1).  One unit per run.
 """
@@ -27,8 +35,7 @@ from sims._common import ArgumentParser, CLIError, Simulation, Unit, add_run_arg
 from theory._validation import check_int, check_scalar
 
 NAME = "deep_fusion_ablation"
-AXES = ("batch", "tau", "weight_decay")
-_CONFIG_KEY = {"batch": "batch_size", "tau": "tau", "weight_decay": "weight_decay"}
+AXES = ("batch", "tau", "weight_decay", "depth")
 HEADS = ("mlp", "transformer")
 
 __all__ = ["build_parser", "make_config", "units", "combine", "run", "AXES", "SIMULATION", "main"]
@@ -44,11 +51,14 @@ def build_parser() -> ArgumentParser:
         ),
     )
     g = ap.add_argument_group("ablation")
-    g.add_argument("--axes", default="batch,tau,weight_decay", help="comma-separated axes to sweep: batch, tau, weight_decay")
+    g.add_argument("--axes", default="batch,tau,weight_decay,depth",
+                   help="comma-separated axes to sweep: batch, tau, weight_decay, depth")
     g.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 64, 256], help="batch sizes N (Table 3)")
     g.add_argument("--taus", type=float, nargs="+", default=[1.0, 0.2, 0.05, 0.02], help="temperatures (Table 4)")
     g.add_argument("--weight-decays", type=float, nargs="+", default=[1e-1, 1e-2, 1e-3, 1e-4],
                    help="Adam weight decays (Table 5)")
+    g.add_argument("--depths", type=int, nargs="+", default=[1, 3],
+                   help="head depths d (Table 6): transformer blocks, FFN hidden blocks; each in [1, 8]")
     g.add_argument("--noise", type=float, default=0.3, help="eps of eq. (6) of the subspace clusters, in [0, 1)")
     g.add_argument("--epochs", type=int, default=15, help="training epochs of every run")
     g.add_argument("--seeds", type=int, default=3, help="seeds per (value, head)")
@@ -61,7 +71,8 @@ def make_config(args) -> dict:
     """Validate every flag and build the toy's base config (before anything is written)."""
     from sims import deep_fusion_toy as dft
 
-    apply_quick(args, build_parser(), batch_sizes=[16, 128], taus=[0.5, 0.05], weight_decays=[1e-1, 1e-4], epochs=3, seeds=1)
+    apply_quick(args, build_parser(), batch_sizes=[16, 128], taus=[0.5, 0.05], weight_decays=[1e-1, 1e-4], epochs=3,
+                seeds=1)
     axes = [a.strip() for a in str(args.axes).split(",") if a.strip()]
     if not axes or any(a not in AXES for a in axes) or len(set(axes)) != len(axes):
         raise CLIError(f"--axes must be distinct names from {', '.join(AXES)}, got {args.axes!r}")
@@ -70,6 +81,7 @@ def make_config(args) -> dict:
         "tau": sorted((check_scalar(v, "--taus", low=1e-3, high=1e3) for v in args.taus), reverse=True),
         "weight_decay": sorted((check_scalar(v, "--weight-decays", low=0.0, high=10.0) for v in args.weight_decays),
                                reverse=True),
+        "depth": sorted({check_int(v, "--depths", low=1, high=8) for v in args.depths}),
     }
     noise = check_scalar(args.noise, "--noise", low=0.0, high=1.0, closed="left")
     epochs = check_int(args.epochs, "--epochs", low=1, high=10_000)
@@ -92,7 +104,10 @@ def _run(base: dict, axis: str, value, head: str, seed: int) -> dict:
     from sims.deep_fusion_toy import run_head
 
     c = dict(base)
-    c[_CONFIG_KEY[axis]] = value
+    if axis == "depth":
+        c["layers"], c["mlp_layers"] = value, value + 1
+    else:
+        c[{"batch": "batch_size", "tau": "tau", "weight_decay": "weight_decay"}[axis]] = value
     res = run_head(c, head, seed)
     out = {k: float(res[k]) for k in ("sup_backbone", "unsup_backbone", "sup_head", "unsup_head")}
     out["epoch_time_s"] = float(np.mean(res["history"]["epoch_time_s"]))
@@ -108,7 +123,9 @@ def units(config: dict) -> list[Unit]:
 
 
 def combine(config: dict, results: list):
-    """Arrays ``<axis>_<metric>`` of shape ``(values, heads, seeds)``; the transformer's per-layer mass excess."""
+    """Arrays ``<axis>_<metric>`` of shape ``(values, heads, seeds)``; the transformer's per-layer mass excess
+    ``<axis>_mass_excess`` ``(values, seeds, layers)`` (NaN-padded where the depth varies) and its last layer's
+    ``<axis>_mass_excess_last`` ``(values, seeds)``."""
     arrays: dict[str, np.ndarray] = {}
     scalars: dict = {"axes": {}}
     it = iter(results)
@@ -122,9 +139,16 @@ def combine(config: dict, results: list):
             arr = np.array([[[r[m] for r in hs] for hs in vs] for vs in grid])
             arrays[f"{a}_{m}"] = arr
             summary[m] = {h: arr[:, j].mean(axis=1).tolist() for j, h in enumerate(HEADS)}
-        mass = np.array([[r["mass_excess"] for r in vs[HEADS.index("transformer")]] for vs in grid])  # (V, S, L)
+        runs_tf = [vs[HEADS.index("transformer")] for vs in grid]
+        L = max(len(r["mass_excess"]) for rs in runs_tf for r in rs)  # the depth axis changes the number of layers
+        mass = np.full((len(vals), S, L), np.nan)  # (V, S, L), NaN beyond a run's last layer
+        for i, rs in enumerate(runs_tf):
+            for j, r in enumerate(rs):
+                mass[i, j, : len(r["mass_excess"])] = r["mass_excess"]
+        last = np.array([[r["mass_excess"][-1] for r in rs] for rs in runs_tf])  # (V, S)
         arrays[f"{a}_mass_excess"] = mass
-        summary["transformer_last_layer_mass_excess"] = mass[:, :, -1].mean(axis=1).tolist()
+        arrays[f"{a}_mass_excess_last"] = last
+        summary["transformer_last_layer_mass_excess"] = last.mean(axis=1).tolist()
         scalars["axes"][a] = {"values": vals, **summary}
     scalars["heads"] = list(HEADS)
     return scalars, arrays

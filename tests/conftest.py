@@ -41,10 +41,66 @@ def rng():
     return np.random.default_rng(20261123)
 
 
-#: The session's ``python -m figures --quick`` runs in a background process from the end of collection
-#: (``tests/_quick_run.py``, one core) while the other tests run on the other; the tests that need it
-#: are moved to the end of the run, by which time it has usually finished.
+#: The session's ``python -m figures --quick`` runs once, in a background process (``tests/_quick_run.py``, one
+#: core), as soon as a test needing it is collected; those tests are moved to the end of the run, by which time
+#: it has usually finished.  With pytest-xdist (``-n 2``, the default in setup.cfg) the controller makes one
+#: folder for the session and hands it to every worker; a worker that collects such a test leaves a note in it,
+#: and the controller starts the run when the worker reports its collection.  The workers run at a lower CPU
+#: priority (nice +10) than the run, so that it has a core to itself and is done before the tests that wait for
+#: it.  The controller kills a run still going at the end and removes the folder.  Without xdist (``-n 0``) the
+#: one process does all of that itself.
 _QUICK_RUN_FIXTURE = "quick_run_checked"
+_QUICK_RUN_TIMEOUT_S = 3600
+
+
+def _quick_root(config) -> Path:
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return Path(workerinput["quick_run_root"])
+    if getattr(config, "_quick_root", None) is None:
+        config._quick_root = Path(tempfile.mkdtemp(prefix="pytest-quick-run-"))
+    return config._quick_root
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist controller: every worker gets the session's one quick-run folder."""
+    node.workerinput["quick_run_root"] = str(_quick_root(node.config))
+
+
+def pytest_configure(config):
+    if getattr(config, "workerinput", None) is not None:
+        try:
+            os.nice(10)  # let the background quick run (started by the controller, nice 0) go first
+        except OSError:  # pragma: no cover
+            pass
+
+
+def _start_quick_run(config) -> None:
+    """Start the background quick run unless this session already has (a lock file decides)."""
+    import fcntl
+
+    root = _quick_root(config)
+    with open(root / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (root / "pid").exists():
+            return
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+        with open(root / "log.txt", "wb") as log:
+            proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("_quick_run.py")), str(root)],
+                                    cwd=Path(__file__).resolve().parent.parent, stdout=log, stderr=subprocess.STDOUT,
+                                    env=env, start_new_session=True)
+        (root / "pid.tmp").write_text(str(proc.pid))
+        (root / "pid.tmp").replace(root / "pid")  # readers never see a half-written file
+        config._quick_proc = proc  # reaped by this process's unconfigure
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """xdist controller: a worker has collected; start the quick run if it left the note that a test needs it."""
+    root = _quick_root(node.config)
+    if (root / "needed").exists():
+        _start_quick_run(node.config)
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -59,23 +115,40 @@ def pytest_collection_modifyitems(session, config, items):
     items[:] = [item for item in items if item not in needs] + needs
     if config.getoption("collectonly"):
         return
-    root = Path(tempfile.mkdtemp(prefix="pytest-quick-run-"))
-    log = open(root / "log.txt", "wb")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("_quick_run.py")), str(root)],
-                            cwd=Path(__file__).resolve().parent.parent, stdout=log, stderr=subprocess.STDOUT, env=env)
-    config._quick_run = (proc, root, log)
+    if getattr(config, "workerinput", None) is not None:
+        (_quick_root(config) / "needed").touch()  # the controller starts it (see above)
+    else:
+        _start_quick_run(config)
 
 
 def pytest_unconfigure(config):
-    started = getattr(config, "_quick_run", None)
-    if started is not None:
-        proc, root, log = started
-        if proc.poll() is None:  # interrupted or failed early: leave no process behind
-            proc.kill()
-            proc.wait()
-        log.close()
-        shutil.rmtree(root, ignore_errors=True)
+    if getattr(config, "workerinput", None) is not None:
+        return  # an xdist worker: the controller owns the folder and any run still going
+    root = getattr(config, "_quick_root", None)
+    if root is None:
+        return
+    pid = root / "pid"
+    if pid.exists() and not (root / "status.json").exists():  # interrupted or failed early: leave no process behind
+        import signal
+
+        try:
+            os.killpg(int(pid.read_text()), signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, ValueError):
+            pass
+    proc = getattr(config, "_quick_proc", None)
+    if proc is not None:
+        proc.wait()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover
+        return True
+    return True
 
 
 @pytest.fixture(scope="session")
@@ -85,12 +158,25 @@ def quick_run_checked(pytestconfig):
     Every figure saved is checked by :func:`figures._check.figure_problems` as it is drawn; returns
     ``(results root, figure folder, {figure stem: problems})``.
     """
-    started = getattr(pytestconfig, "_quick_run", None)
-    assert started is not None, "the background quick run was not started at collection"
-    proc, root, log = started
-    rc = proc.wait()
-    log.flush()
-    assert rc == 0, "python -m figures --quick failed:\n" + (root / "log.txt").read_text()[-4000:]
+    import time
+
+    root = _quick_root(pytestconfig)
+    status, t0 = root / "status.json", time.monotonic()
+    while not (root / "pid").exists():  # the controller starts it when a worker reports its collection
+        assert time.monotonic() - t0 < 60, "the background quick run was not started at collection"
+        time.sleep(0.2)
+    proc = getattr(pytestconfig, "_quick_proc", None)
+    pid = int((root / "pid").read_text())
+    while not status.exists():
+        gone = proc.poll() is not None if proc is not None else not _alive(pid)
+        if gone and not status.exists():
+            break  # it died without a status
+        assert time.monotonic() - t0 < _QUICK_RUN_TIMEOUT_S, "the background quick run did not finish in time"
+        time.sleep(0.5)
+    log = (root / "log.txt").read_text(errors="replace")[-4000:]
+    assert status.exists(), "python -m figures --quick died:\n" + log
+    rc = json.loads(status.read_text())["rc"]
+    assert rc == 0, "python -m figures --quick failed:\n" + log
     problems = json.loads((root / "problems.json").read_text())
     return root / "results", root / "figs", problems
 

@@ -25,7 +25,8 @@ def _call(argv, capsys):
 
 
 @pytest.mark.parametrize("argv, match", [
-    (["--axes", "depth"], "--axes must be distinct names"), (["--axes", "tau,tau"], "--axes must be distinct names"),
+    (["--axes", "width"], "--axes must be distinct names"), (["--axes", "tau,tau"], "--axes must be distinct names"),
+    (["--depths", "0"], "--depths"), (["--depths", "9"], "--depths"),
     (["--axes", ""], "--axes"), (["--batch-sizes", "2"], "--batch-sizes"), (["--batch-sizes", "5000"], "--batch-sizes"),
     (["--taus", "0"], "--taus"), (["--weight-decays", "-1"], "--weight-decays"), (["--noise", "1"], "--noise"),
     (["--epochs", "0"], "--epochs"), (["--seeds", "x"], "invalid int"), (["--bogus"], "unrecognized"),
@@ -41,7 +42,7 @@ def test_quick_run_and_its_values_are_the_toys_runs(quick_run, session_result, c
     out = session_result("deep_fusion_ablation")  # made by python -m figures --quick
     meta = json.loads((out / "deep_fusion_ablation.json").read_text())
     cfg = meta["config"]
-    assert cfg["axes"] == ["batch", "tau", "weight_decay"] and cfg["quick"]
+    assert cfg["axes"] == ["batch", "tau", "weight_decay", "depth"] and cfg["quick"]
     for ext in ("png", "pdf"):
         assert (quick_run[1] / f"deep_fusion_ablation.{ext}").stat().st_size > 0  # the session run's figures
     with np.load(out / "deep_fusion_ablation.npz") as a:
@@ -52,4 +53,12 @@ def test_quick_run_and_its_values_are_the_toys_runs(quick_run, session_result, c
         c = dict(cfg["base"], tau=0.05)
         res = dft.run_head(c, "transformer", cfg["seed"])
         assert acc[1, 1, 0] == pytest.approx(res["unsup_backbone"], abs=0)
+        # Table 6: depth d is a d-block transformer and an FFN with d hidden blocks before its output layer, the
+        # head-output probe included; the 1-block transformer has one layer of attention maps
+        assert a["depth_values"].tolist() == [1.0, 3.0] and a["depth_sup_head"].shape == (2, 2, 1)
+        res = dft.run_head(dict(cfg["base"], layers=1, mlp_layers=2), "mlp", cfg["seed"])
+        assert a["depth_sup_backbone"][0, 0, 0] == res["sup_backbone"] and a["depth_sup_head"][0, 0, 0] == res["sup_head"]
+        mass = a["depth_mass_excess"]  # (2 depths, 1 seed, 3 layers), NaN past the 1-block head's layer
+        assert np.isnan(mass[0, 0, 1:]).all() and np.isfinite(mass[1, 0]).all()
+        assert a["depth_mass_excess_last"][0, 0] == mass[0, 0, 0] and a["depth_mass_excess_last"][1, 0] == mass[1, 0, 2]
 

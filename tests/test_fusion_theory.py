@@ -40,9 +40,8 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, ar
     assert not out.exists()
 
 
-def test_quick_run_writes_json_npz_png_pdf_and_is_cached(tmp_path, capsys):
-    out = tmp_path / "res"
-    assert main(["--quick", "--out", str(out), "--no-progress", "--n-jobs", "1"]) == 0
+def test_quick_run_writes_json_npz_png_pdf_and_is_cached(quick_run, session_result, capsys):
+    out = session_result("fusion_theory")  # the session's python -m figures --quick (another process)
     meta = json.loads((out / "fusion_theory.json").read_text())
     assert meta["config"]["quick"] is True and meta["seed"] == 0
     res = meta["results"]
@@ -54,11 +53,11 @@ def test_quick_run_writes_json_npz_png_pdf_and_is_cached(tmp_path, capsys):
         first = a["log_sharpness"].copy()
     for stem in ("fusion_theory_sharpness", "fusion_theory_attention", "fusion_theory_integrity", "fusion_theory_region"):
         for ext in ("png", "pdf"):
-            assert (out / f"{stem}.{ext}").stat().st_size > 0
+            assert (quick_run[1] / f"{stem}.{ext}").stat().st_size > 0
     capsys.readouterr()
     assert main(["--quick", "--out", str(out), "--no-progress", "--n-jobs", "1"]) == 0
     assert "cached" in capsys.readouterr().out
-    # bit-for-bit reproducible with --force
+    # bit-for-bit reproducible with --force, in this process
     assert main(["--quick", "--out", str(out), "--no-progress", "--n-jobs", "1", "--force", "--no-plot"]) == 0
     with np.load(out / "fusion_theory.npz") as a:
         np.testing.assert_array_equal(a["log_sharpness"], first)

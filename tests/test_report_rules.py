@@ -96,3 +96,26 @@ def test_ablation_rules():
     fine = _ablation("weight_decay", [0.1, 1e-3], tf=[[0.8 + e for e in s], [0.7] * 3], mlp=[[0.1] * 3, [0.7] * 3],
                      mass=[[0.0] * 3] * 2)
     assert lpa._lpa_table5(*fine).verdict == NOT_AT_SCALE
+
+
+def _table6(backbone, head, vals=(1, 3)):
+    """Hand-made depth-axis results: linear-probe accuracies (V, heads, seeds) on the backbone and the head output."""
+    meta = {"config": {"axes": ["depth"]}, "results": {"heads": ["mlp", "transformer"]}}
+    return meta, {"depth_values": np.asarray(vals, float), "depth_sup_backbone": np.asarray(backbone, float),
+                  "depth_sup_head": np.asarray(head, float)}
+
+
+def test_table6_rules():
+    s = np.array([0.0, 0.01, -0.01])
+    bb = np.stack([np.stack([0.8 + s, 0.82 + s]), np.stack([0.75 + s, 0.78 + s])])  # depth 1 better than depth 3
+    hd = bb - 0.1 + np.array([0.0, 0.003, -0.002])
+    where, depth = (lambda m, a: lpa._lpa_table6(m, a, "where")), (lambda m, a: lpa._lpa_table6(m, a, "depth"))
+    assert where(*_table6(bb, hd)).verdict == CONFIRMED and depth(*_table6(bb, hd)).verdict == CONFIRMED
+    flipped = hd.copy()
+    flipped[1, 1] = bb[1, 1] + 0.1 + np.array([0.0, 0.003, -0.002])  # the 3-block transformer's output wins
+    assert where(*_table6(bb, flipped)).verdict == CONTRADICTED
+    deeper_better = bb[::-1].copy()
+    assert depth(*_table6(deeper_better, deeper_better - 0.1)).verdict == CONTRADICTED
+    same = np.stack([bb[0], bb[0] + np.array([0.0, 0.04, -0.04])])  # depth changes nothing beyond the noise
+    assert depth(*_table6(same, hd)).verdict == NOT_AT_SCALE
+    assert where({"config": {"axes": ["tau"]}, "results": {}}, {}).verdict == NOT_AT_SCALE
