@@ -219,7 +219,7 @@ MANIFEST: tuple[Entry, ...] = (
         scales={
             "quick": ("--quick",),
             "default": (),
-            "paper": ("--seeds", "5", "--epochs", "40", "--synthetic-epochs", "60", "--taus", "0.05", "0.1", "0.2",
+            "paper": ("--seeds", "10", "--evidence-seeds", "5", "--epochs", "40", "--synthetic-epochs", "60", "--taus", "0.05", "0.1", "0.2",
                       "0.5", "1", "2", "5", "--aug-scales", "0.25", "0.5", "2", "4", "--rep-dim", "64",
                       "--eval-size", "512"),
         },

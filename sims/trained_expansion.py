@@ -29,8 +29,9 @@ isotropic baseline is ``i / p``.  Also recorded: the expansion measure
 isotropic ``W``) averaged over the pairs.
 
 The poster's "empirical evidence for feature-level modeling" is measured
-on the reference run of each data set and seed (``tau = --evidence-tau``,
-strength 1), at every epoch (epoch 0 = initialisation):
+on the reference run of each data set (``tau = --evidence-tau``, strength
+1) for the first ``--evidence-seeds`` replicates, at every epoch (epoch 0 =
+initialisation):
 
 * the fraction of class pairs whose encoder features (training inputs) are
   strictly separable by an affine hyperplane (an LP per pair);
@@ -82,7 +83,9 @@ def build_parser() -> ArgumentParser:
                         "1 is always run (the evidence run)")
     g.add_argument("--evidence-tau", type=float, default=0.5,
                    help="temperature of the per-epoch evidence run (added to --taus), in [1e-3, 1e3]")
-    g.add_argument("--seeds", type=int, default=3, help="replicates per configuration")
+    g.add_argument("--seeds", type=int, default=5, help="replicates per configuration")
+    g.add_argument("--evidence-seeds", type=int, default=3,
+                   help="replicates (the first ones, at most --seeds) that also record the per-epoch evidence")
     g.add_argument("--rep-dim", type=int, default=32, help="encoder output dimension p (the projector is p x p)")
     g.add_argument("--epochs", type=int, default=10, help="epochs of the digits runs")
     g.add_argument("--synthetic-epochs", type=int, default=15, help="epochs of the synthetic runs")
@@ -130,6 +133,7 @@ def make_config(args) -> dict:
         "aug_scales": scales,
         "evidence_tau": float(args.evidence_tau),
         "seeds": check_int(args.seeds, "--seeds", low=1, high=1000),
+        "evidence_seeds": min(check_int(args.evidence_seeds, "--evidence-seeds", low=1, high=1000), int(args.seeds)),
         "rep_dim": check_int(args.rep_dim, "--rep-dim", low=2, high=1024),
         "epochs": check_int(args.epochs, "--epochs", low=1, high=100_000),
         "synthetic_epochs": check_int(args.synthetic_epochs, "--synthetic-epochs", low=1, high=100_000),
@@ -215,7 +219,7 @@ def one_run(cfg: dict, dataset: str, tau: float, scale: float, replicate: int):
         backbone = make_backbone("mlp", shape, p, seed=enc_seed, hidden_dim=64)
     model = SimCLR(backbone, make_head("linear", p, p, seed=head_seed, bias=False))
     augment = _augment(cfg, dataset, scale)
-    evidence = scale == 1.0 and tau == cfg["evidence_tau"]
+    evidence = scale == 1.0 and tau == cfg["evidence_tau"] and replicate < cfg["evidence_seeds"]
     callbacks = []
     if evidence:
         Xsep, ysep = torch.as_tensor(Xtr[: cfg["separability_size"]]), ytr[: cfg["separability_size"]]
@@ -288,7 +292,7 @@ def combine(config: dict, results: list):
         arrays[f"{d}_scores"] = np.array([[[r[1]["scores"] for r in rs] for rs in row] for row in runs])
         for key in ("singular_values", "W", "mu"):
             arrays[f"{d}_{key}"] = np.array([[[r[1][key] for r in rs] for rs in row] for row in runs])
-        ev = runs[e_tau][e_scale]
+        ev = runs[e_tau][e_scale][: config["evidence_seeds"]]
         for key in ("epochs", "separable_fraction", "loss", "min_loss", "relative_excess", "relative_distance",
                     "inner_grad_norm", "restart_gain"):
             arrays[f"{d}_evidence_{key}"] = np.array([r[1][f"evidence_{key}"] for r in ev])
