@@ -121,5 +121,5 @@ def _evidence(cfg, res, a, out_dir):
     cx.set_title("projector vs re-optimised projector")
     figure_key(fig, axes, ncol=3)
     fig.suptitle(f"Feature-level evidence along training ($\\tau={cfg['evidence_tau']:g}$, strength 1, one line per "
-                 f"seed, {cfg['eval_size']} view pairs)")
+                 f"seed, {cfg.get('evidence_seeds', cfg['seeds'])} seeds, {cfg['eval_size']} view pairs)")
     return save_figure(fig, out_dir / "trained_expansion_evidence")
