@@ -82,6 +82,8 @@ def run(module: str, tests: list[str], max_children: int, *, skip_slow: bool = F
     cfg.read(work / "setup.cfg")
     cfg["mutmut"]["only_mutate"] = f"theory/{module}.py"
     cfg["mutmut"]["pytest_add_cli_args_test_selection"] = "\n" + "\n".join(tests)
+    # mutmut records which tests reach which functions in its own process: no xdist workers
+    cfg["tool:pytest"]["addopts"] = re.sub(r"\s*-n \d+|\s*--dist \w+", "", cfg["tool:pytest"]["addopts"])
     with open(work / "setup.cfg", "w") as fh:
         cfg.write(fh)
     mutmut = str(Path(sys.executable).with_name("mutmut"))
