@@ -274,3 +274,29 @@ def test_decomposition_bad_input(kw, match):
     with pytest.raises(ValueError, match=match):
         projector_loss_decomposition(args["h1"], args["h2"], args["W"], args["tau"],
                                      **{k: v for k, v in kw.items() if k in ("max_iter", "restarts")})
+
+
+def test_decomposition_fields_are_consistent_with_each_other():
+    """Every field of the result against a recomputation: the local and the best minimum, the iteration count,
+    the distance of the local minimiser, and the zero excess when W is already optimal."""
+    h1, h2, rng = _views(14)
+    W = rng.standard_normal((3, 3))
+    dec = projector_loss_decomposition(h1, h2, W, 0.4, restarts=3, seed=1)
+    assert isinstance(dec.iterations, int) and 1 <= dec.iterations <= 500
+    assert dec.local_min_loss == pytest.approx(_nt_xent_loop(dec.W_local, h1, h2, 0.4), rel=1e-10)
+    assert dec.min_loss <= dec.local_min_loss <= dec.loss
+    assert dec.min_loss == pytest.approx(_nt_xent_loop(dec.W_min, h1, h2, 0.4), rel=1e-10)
+    assert dec.relative_distance == pytest.approx(orbit_distance(dec.W_local, W), abs=1e-12)
+    assert dec.W_local.shape == W.shape and dec.W_min.shape == W.shape
+    assert dec.grad_norm < 1e-5
+    one = projector_loss_decomposition(h1, h2, W, 0.4, max_iter=1)
+    assert one.iterations == 1 and one.min_loss < one.loss  # one step already descends
+
+
+def test_two_classes_make_one_pair_and_dtypes_are_float64():
+    h = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 6.0]], dtype=np.float32)
+    pairs, M = class_mean_differences(h, np.array([0, 0, 1]))
+    assert pairs == [(0, 1)] and M.dtype == np.float64
+    np.testing.assert_allclose(M[0], [1.0 - 4.0, 2.0 - 6.0])
+    s = cumulative_signal_scores(np.diag([2.0, 1.0]).astype(np.float32), np.array([1, 1], dtype=np.int64))
+    assert s.dtype == np.float64 and s == pytest.approx([0.5, 1.0])
