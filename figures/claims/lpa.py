@@ -123,6 +123,15 @@ def _ablation_axis(meta, a, axis):
     return vals, acc, gain, mass, lines
 
 
+def _all_or_any(signs, lines):
+    """Confirmed if every paired test is significantly positive (+1), contradicted if any is negative (-1)."""
+    if all(v == 1 for v in signs):
+        return Finding(CONFIRMED, lines)
+    if any(v == -1 for v in signs):
+        return Finding(CONTRADICTED, lines)
+    return Finding(NOT_AT_SCALE, lines)
+
+
 def _lpa_table2_decide(meta, a):
     heads = meta["results"]["heads"]
     i_tf, i_mlp = heads.index("transformer"), heads.index("mlp")
@@ -138,11 +147,7 @@ def _lpa_table2_decide(meta, a):
     p = meta["results"]["n_params"]
     lines.append(f"parameters: FFN {p['mlp']}, transformer {p['transformer']}; subspace clusters with noise "
                  f"{meta['config']['noise']:g} keep the 1-NN accuracy near 0.7, away from the ceiling the clean data hit")
-    if all(v == 1 for v in verdicts):
-        return Finding(CONFIRMED, lines)
-    if any(v == -1 for v in verdicts):
-        return Finding(CONTRADICTED, lines)
-    return Finding(NOT_AT_SCALE, lines)
+    return _all_or_any(verdicts, lines)
 
 
 def _lpa_table3(meta, a):
@@ -217,11 +222,7 @@ def _lpa_table6(meta, a, question: str):
             signs.append(1 if d > crit else (-1 if d < -crit else 0))
             lines.append(f"{h}, backbone: depth {vals[0]:g} minus depth {vals[-1]:g} {_f(d)} (s.e. {_f(se)}, beyond "
                          f"{_f(crit)})")
-    if all(s == 1 for s in signs):
-        return Finding(CONFIRMED, lines)
-    if any(s == -1 for s in signs):
-        return Finding(CONTRADICTED, lines)
-    return Finding(NOT_AT_SCALE, lines)
+    return _all_or_any(signs, lines)
 
 
 CLAIMS: tuple[Claim, ...] = (
