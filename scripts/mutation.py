@@ -523,6 +523,14 @@ KNOWN_EQUIVALENT = [
     ("augmentations", 'returnF.grid_sample(x,grid,mode="bilinear",padding_mode="zeros",align_corners=False)',
      'returnF.grid_sample(x,grid,mode="bilinear",padding_mode="zeros",align_corners=None)',
      "align_corners=None means the default, False"),
+    ("deepfusion_head", "k=F.linear(self.key(x),w_k,b_k)", "*",
+     "the keys' in-projection bias adds q_i . b_k to every score of row i, a constant the row softmax removes"),
+    ("deepfusion_head", "w_q,w_k,w_v=self.in_proj.weight.chunk(3,dim=0)", "w_q,w_k,w_v=self.in_proj.weight.chunk(3,)",
+     "dim=0 is chunk's default"),
+    ("deepfusion_head", "b_q,b_k,b_v=self.in_proj.bias.chunk(3,dim=0)", "b_q,b_k,b_v=self.in_proj.bias.chunk(3,)",
+     "dim=0 is chunk's default"),
+    ("deepfusion_head", 'norm=0ifkw.get("norm","batch")=="none"else4*d', "*",
+     "only the comparison with \"none\" reads the default: any other default word counts the norms the same"),
 ]
 
 

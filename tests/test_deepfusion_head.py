@@ -184,3 +184,76 @@ def test_trains_in_a_simclr_step_and_is_seeded():
 def test_bad_input_names_the_parameter(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+_CTORS = {
+    "block": lambda **kw: DeepFusionBlock(**{"width": 4, "n_heads": 1, **kw}),
+    "head": lambda **kw: DeepFusionHead(**{"in_dim": 4, "out_dim": 2, "n_heads": 1, **kw}),
+    "ffn": lambda **kw: DeepFusionFFNHead(**{"in_dim": 4, "out_dim": 2, **kw}),
+    "count": lambda **kw: deepfusion_parameter_count("deepfusion", **{"in_dim": 4, "out_dim": 2, **kw}),
+    "count_ffn": lambda **kw: deepfusion_parameter_count("deepfusion_ffn", **{"in_dim": 4, "out_dim": 2, **kw}),
+}
+_INTS = {"block": ("width", "n_heads", "ffn_dim", "n_groups"), "head": ("in_dim", "out_dim", "n_layers", "n_heads"),
+         "ffn": ("in_dim", "out_dim", "n_layers"), "count": ("in_dim", "out_dim", "n_layers", "ffn_dim"),
+         "count_ffn": ("in_dim", "out_dim", "n_layers")}
+
+
+@pytest.mark.parametrize("where, name", [(w, n) for w, names in _INTS.items() for n in names])
+@pytest.mark.parametrize("value", [0, -3])
+def test_every_integer_argument_is_checked_by_name(where, name, value):
+    """Each integer argument refuses values below 1 with a message naming it; 1 itself is accepted."""
+    extra = {"n_heads": 1} if name == "width" else {}
+    with pytest.raises(ValueError, match=rf"^{name} must be an integer in \[1, inf\), got {value}$"):
+        _CTORS[where](**{name: value, **extra})
+
+
+@pytest.mark.parametrize("where", ["block", "head", "ffn", "count", "count_ffn"])
+def test_the_smallest_sizes_are_accepted(where):
+    kw = {"block": dict(width=1, n_heads=1, ffn_dim=1, norm="group", n_groups=1),
+          "head": dict(in_dim=1, out_dim=1, n_layers=1, n_heads=1, ffn_dim=1), "ffn": dict(in_dim=1, out_dim=1, n_layers=1),
+          "count": dict(in_dim=1, out_dim=1, n_layers=1, ffn_dim=1), "count_ffn": dict(in_dim=1, out_dim=1, n_layers=1)}[where]
+    obj = _CTORS[where](**kw)
+    if where.startswith("count"):
+        name = "deepfusion" if where == "count" else "deepfusion_ffn"
+        extra = {"n_heads": 1} if where == "count" else {}
+        built = make_head(name, 1, 1, **extra, **{k: v for k, v in kw.items() if k not in ("in_dim", "out_dim")})
+        assert obj == count_parameters(built)
+    elif where == "block":
+        out, w = obj(torch.zeros(3, 1), need_weights=True)
+        assert out.shape == (3, 1) and w.shape == (1, 3, 3)
+    else:
+        assert obj(torch.randn(3, 1)).shape == (3, 1)
+
+
+def test_defaults_are_the_documented_ones():
+    """Four blocks, four heads, F = 4 d, batch norm, ReLU, residual weights 1, 32 groups, attention maps only on request."""
+    head = DeepFusionHead(64, 8)
+    assert len(head.blocks) == 4 and count_parameters(head) == deepfusion_parameter_count("deepfusion", 64, 8)
+    assert len(DeepFusionFFNHead(64, 8).layers) == 12
+    assert count_parameters(DeepFusionFFNHead(64, 8)) == deepfusion_parameter_count("deepfusion_ffn", 64, 8)
+    b = head.blocks[0]
+    assert b.n_heads == 4 and b.ffn_dim == 256 and isinstance(b.norm1, nn.BatchNorm1d) and isinstance(b.ffn[1], nn.ReLU)
+    assert float(b.residual_attention) == 1.0 and float(b.residual_ffn) == 1.0
+    g = DeepFusionBlock(64, 4, norm="group")
+    assert g.norm1.num_groups == 32 and DeepFusionHead(64, 8, norm="group").blocks[0].norm1.num_groups == 32
+    lone = DeepFusionBlock(64, 4)
+    assert float(lone.residual_attention) == 1.0 and float(lone.residual_ffn) == 1.0
+    out, w = b(torch.randn(5, 64))
+    assert w is None and out.shape == (5, 64)
+
+
+def test_head_passes_every_block_option_to_its_blocks():
+    head = DeepFusionHead(8, 3, n_layers=2, n_heads=2, ffn_dim=6, norm="layer", activation="gelu",
+                          residual_attention=0.25, residual_ffn=-0.5, n_groups=4)
+    for b in head.blocks:
+        assert (b.n_heads, b.ffn_dim) == (2, 6) and isinstance(b.norm1, nn.LayerNorm) and isinstance(b.ffn[1], nn.GELU)
+        assert float(b.residual_attention) == 0.25 and float(b.residual_ffn) == -0.5
+    assert DeepFusionHead(8, 3, n_heads=2, norm="group", n_groups=4).blocks[0].norm1.num_groups == 4
+
+
+def test_a_batch_of_sequences_is_refused():
+    """A 3-d input whose middle axis happens to equal the width is still refused (one sequence only)."""
+    with pytest.raises(ValueError, match=r"^x must have shape \(L, 4\)"):
+        DeepFusionBlock(4, 1)(torch.zeros(2, 4, 4))
+    with pytest.raises(ValueError, match=r"^x must have shape \(L, 4\)"):
+        DeepFusionFFNHead(4, 2)(torch.zeros(3, 5))

@@ -401,3 +401,81 @@ def test_sort_by_label_is_stable_on_long_inputs(rng):
     for c in range(3):
         idx = order[y[order] == c]
         assert np.all(np.diff(idx) > 0)  # within a label, the original order
+
+
+# ------------------------------------------------------------------ k-NN classifier, stratified subsets
+
+from theory.evaluation import knn_accuracy, stratified_subset  # noqa: E402
+
+
+@pytest.mark.parametrize("k", [1, 5, 8])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_knn_accuracy_matches_scikit_learn(k, seed):
+    """Tie-free continuous data: the brute-force scikit-learn classifier is the oracle."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    rng = np.random.default_rng(seed)
+    ytr, yte = rng.integers(0, 4, 120), rng.integers(0, 4, 70)
+    means = 1.2 * rng.standard_normal((4, 3))
+    Xtr, Xte = means[ytr] + rng.standard_normal((120, 3)), means[yte] + rng.standard_normal((70, 3))
+    ref = KNeighborsClassifier(n_neighbors=k, algorithm="brute").fit(Xtr, ytr).predict(Xte)
+    assert knn_accuracy(Xtr, ytr, Xte, yte, k=k, chunk=16) == pytest.approx(np.mean(ref == yte), abs=1e-12)
+    # the chunk size changes nothing
+    assert knn_accuracy(Xtr, ytr, Xte, yte, k=k, chunk=1) == knn_accuracy(Xtr, ytr, Xte, yte, k=k)
+
+
+def test_knn_tie_rules():
+    """Equal distances go to the lower training index; a tied vote to the smallest label."""
+    Xtr = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0], [5.0, 5.0]])
+    ytr = np.array([3, 1, 2, 0, 0])
+    X0 = np.zeros((1, 2))
+    # k = 1: four neighbours at distance 1, the first (label 3) wins
+    assert knn_accuracy(Xtr, ytr, X0, np.array([3]), k=1) == 1.0
+    # k = 2: labels 3 and 1 tied one vote each -> 1 (the smaller)
+    assert knn_accuracy(Xtr, ytr, X0, np.array([1]), k=2) == 1.0
+    # k = 4: one vote each for 3, 1, 2, 0 -> 0
+    assert knn_accuracy(Xtr, ytr, X0, np.array([0]), k=4) == 1.0
+    # k = 5: label 0 has two votes
+    assert knn_accuracy(Xtr, ytr, X0, np.array([0]), k=5) == 1.0
+    # the vote is a majority, not the nearest: two far points of label 7 outvote one near point of label 2
+    Xtr2 = np.array([[0.1, 0.0], [2.0, 0.0], [0.0, 2.0]])
+    assert knn_accuracy(Xtr2, np.array([2, 7, 7]), X0, np.array([7]), k=3) == 1.0
+    assert knn_accuracy(Xtr2, np.array([2, 7, 7]), X0, np.array([7]), k=1) == 0.0
+
+
+def test_knn_uses_train_to_test_distances_not_leave_one_out():
+    """A test point equal to a training point takes that point's label at k = 1 (it is not excluded)."""
+    Xtr = np.array([[0.0], [0.4], [10.0]])
+    ytr = np.array([0, 1, 1])
+    assert knn_accuracy(Xtr, ytr, np.array([[0.0], [10.0]]), np.array([0, 1]), k=1) == 1.0
+    assert knn_accuracy(Xtr, ytr, np.array([[0.3]]), np.array([1]), k=1) == 1.0  # Euclidean, not first coordinate order
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: knn_accuracy(np.zeros((3, 2)), [0, 1, 0], np.zeros((2, 2)), [0, 1], k=4),
+     r"^k must be an integer in \[1, 3\], got 4$"),
+    (lambda: knn_accuracy(np.zeros((3, 2)), [0, 1, 0], np.zeros((2, 2)), [0, 1], k=0),
+     r"^k must be an integer in \[1, 3\], got 0$"),
+    (lambda: knn_accuracy(np.zeros((3, 2)), [0, 1, 0], np.zeros((2, 3)), [0, 1]), r"^test_features must have shape"),
+    (lambda: knn_accuracy(np.zeros((3, 2)), [0, 1], np.zeros((2, 2)), [0, 1]), r"^train_labels"),
+    (lambda: knn_accuracy(np.zeros((3, 2)), [0, 1, 0], np.zeros((2, 2)), [0, 1], k=1, chunk=0),
+     r"^chunk must be an integer in \[1, inf\), got 0$"),
+    (lambda: stratified_subset([0, 1], 0.0), r"^fraction must be in \(0, 1\], got 0.0$"),
+    (lambda: stratified_subset(np.zeros((2, 2)), 0.5), r"^labels must be a non-empty 1-d array, got shape \(2, 2\)$"),
+    (lambda: stratified_subset([], 0.5), r"^labels must be a non-empty 1-d array, got shape \(0,\)$"),
+])
+def test_knn_and_subset_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("fraction", [0.01, 0.1, 0.5, 1.0])
+def test_stratified_subset_counts_and_randomness(fraction):
+    y = np.repeat(np.arange(4), [3, 40, 77, 200])
+    idx = stratified_subset(y, fraction, 0)
+    assert np.all(np.diff(idx) > 0) and idx.min() >= 0 and idx.max() < y.size
+    want = [max(1, int(round(fraction * c))) for c in (3, 40, 77, 200)]
+    assert np.bincount(y[idx], minlength=4).tolist() == want
+    if fraction < 1:  # a random subset, not the first members of each class
+        others = {tuple(stratified_subset(y, fraction, s)) for s in range(5)}
+        assert len(others) > 1

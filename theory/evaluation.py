@@ -9,6 +9,12 @@ Li & Pimentel-Alarcón, "Metrics" (Experiment section):
   accuracy of a linear softmax classifier trained on 10% of the frozen
   training features.
 
+Song et al. (SparseHead), Table 1, also report a **k-NN classifier**
+(:func:`knn_accuracy`, ``k = 5``: the test features vote with their ``k``
+nearest training features); their Table 2 (fine-tuning on 1% / 10% of the
+labels) is :func:`theory.semi_supervised.fine_tune_accuracy`, which draws
+its labelled subset with :func:`stratified_subset`.
+
 Both are computed on the backbone features ``h`` (the paper's protocol) and,
 to show the before/after-projector gap, on the head's outputs ``z``
 (:func:`embed`).
@@ -41,6 +47,8 @@ __all__ = [
     "sort_by_label",
     "nearest_neighbour_accuracy",
     "linear_probe_accuracy",
+    "knn_accuracy",
+    "stratified_subset",
     "in_class_attention_mass",
     "block_diagonality",
 ]
@@ -154,21 +162,79 @@ def linear_probe_accuracy(
     fraction = check_scalar(fraction, "fraction", low=0.0, high=1.0, closed="right")
     C = check_scalar(C, "C", low=0.0, closed="neither")
     rng = check_random_state(seed)
-    classes = np.unique(ytr)
-    if classes.size < 2:
+    if np.unique(ytr).size < 2:
         raise ValueError("train_labels must contain at least 2 classes")
-    idx = []
-    for c in classes:  # stratified subsample, >= 1 per class
-        members = np.flatnonzero(ytr == c)
-        k = max(1, int(round(fraction * members.size)))
-        idx.append(rng.choice(members, size=k, replace=False))
-    idx = np.sort(np.concatenate(idx))
+    idx = stratified_subset(ytr, fraction, rng)
     Xs = Xtr[idx]
     mean, std = Xs.mean(axis=0), Xs.std(axis=0)
     std[std == 0] = 1.0
     clf = LogisticRegression(C=C, max_iter=check_int(max_iter, "max_iter", low=1))
     clf.fit((Xs - mean) / std, ytr[idx])
     return float(np.mean(clf.predict((Xte - mean) / std) == yte))
+
+
+def stratified_subset(labels: Any, fraction: float, seed=None) -> np.ndarray:
+    """Sorted indices of a stratified random subset: ``max(1, round(fraction * n_c))`` of each class ``c``.
+
+    Every class keeps at least one member, so ``fraction = 0.01`` of a class
+    of 50 still gives one labelled example (Song et al., Table 2's 1% split).
+
+    Parameters
+    ----------
+    labels : array_like of int, shape (n,)
+    fraction : float in (0, 1]
+    seed : None, int or numpy Generator
+    """
+    y = np.asarray(labels)
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"labels must be a non-empty 1-d array, got shape {y.shape}")
+    fraction = check_scalar(fraction, "fraction", low=0.0, high=1.0, closed="right")
+    rng = check_random_state(seed)
+    idx = []
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        k = max(1, int(round(fraction * members.size)))
+        idx.append(rng.choice(members, size=k, replace=False))
+    return np.sort(np.concatenate(idx))
+
+
+def knn_accuracy(
+    train_features: Any, train_labels: Any, test_features: Any, test_labels: Any, *, k: int = 5, chunk: int = 256
+) -> float:
+    """Top-1 accuracy of the k-nearest-neighbour classifier (Euclidean, majority vote; Song et al., Table 1).
+
+    Each test feature takes the most frequent label among its ``k`` nearest
+    training features.  Distances are summed squared differences computed
+    element by element (no matrix product, so equal distances are equal in
+    every rounding); ties in distance go to the lower training index, ties
+    in the vote to the smallest label.
+
+    Parameters
+    ----------
+    train_features : array_like, shape (n, d)
+    train_labels : array_like of int, shape (n,)
+    test_features : array_like, shape (m, d)
+    test_labels : array_like of int, shape (m,)
+    k : int in [1, n], default 5
+        The paper's value.
+    chunk : int, default 256
+        Test rows per block (memory ``chunk * n * d`` floats).
+    """
+    Xtr = check_array(train_features, "train_features", ndim=2)
+    Xte = check_array(test_features, "test_features", ndim=2, shape=(None, Xtr.shape[1]))
+    ytr = _labels(train_labels, Xtr.shape[0], "train_labels")
+    yte = _labels(test_labels, Xte.shape[0], "test_labels")
+    k = check_int(k, "k", low=1, high=Xtr.shape[0])
+    chunk = check_int(chunk, "chunk", low=1)
+    classes, codes = np.unique(ytr, return_inverse=True)
+    pred = np.empty(Xte.shape[0], dtype=ytr.dtype)
+    for s in range(0, Xte.shape[0], chunk):
+        d2 = ((Xte[s : s + chunk, None, :] - Xtr[None, :, :]) ** 2).sum(axis=2)
+        nearest = np.argsort(d2, axis=1, kind="stable")[:, :k]
+        votes = np.zeros((d2.shape[0], classes.size), dtype=np.int64)
+        np.add.at(votes, (np.arange(d2.shape[0])[:, None], codes[nearest]), 1)
+        pred[s : s + chunk] = classes[np.argmax(votes, axis=1)]  # argmax: the first (smallest) label of a tie
+    return float(np.mean(pred == yte))
 
 
 # ----------------------------------------------------------------- attention
