@@ -36,6 +36,12 @@ def test_help_exits_zero():
         (["--seeds", "0"], "--seeds"),
         (["--digits-seeds", "-2"], "--digits-seeds"),
         (["--n-jobs", "0"], "--n-jobs"),
+        (["--label-fractions", "0.1,0"], "--label-fractions must be distinct numbers in (0, 1]"),
+        (["--label-fractions", "0.1,0.1"], "--label-fractions must be distinct"),
+        (["--label-fractions", "nan"], "--label-fractions"),
+        (["--knn-k", "0"], "--knn-k"),
+        (["--knn-k", "300"], "--knn-k must be at most"),
+        (["--finetune-epochs", "-1"], "--finetune-epochs"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, needle):
@@ -85,7 +91,7 @@ def test_nearest_negative_distance_against_a_loop():
     """The callback's distance, on a tiny hand-checkable batch, against a loop over anchors and candidates."""
     import torch
 
-    from sims.projector_e2e import _metric_callback
+    from sims._e2e_simclr import _metric_callback
 
     class Model(torch.nn.Module):
         def __init__(self):
@@ -181,3 +187,19 @@ def test_every_head_trains(tmp_path):
     runs = json.loads((out / f"{NAME}.json").read_text())["results"]["synthetic"]["runs"]
     assert set(runs) == {f"{h}@moderate" for h in heads.split(",")}
     assert runs["mlp+sparse@moderate"]["columns_total"] == 64  # the penalised layer is the MLP's last layer
+
+
+def test_downstream_metrics_of_song_tables_1_and_2_are_recorded(quick_run, session_result):
+    """k-NN accuracy on h for every run; fine-tuning on 1% / 10% of the labels for the digits runs only, each an
+    accuracy with one value per replicate, and the 10% run at least as good as chance on 10 classes."""
+    meta = json.loads((session_result(NAME) / f"{NAME}.json").read_text())
+    res = meta["results"]
+    for part in ("synthetic", "digits"):
+        for key, run in res[part]["runs"].items():
+            st = run["stats"]
+            assert 0.0 <= run["knn_h_final"] <= 1.0 and len(st["knn_h_final"]["all"]) == run["n_seeds"]
+            has = {"finetune_1pct", "finetune_10pct"} <= set(st)
+            assert has == (part == "digits"), (part, key)
+            if has:
+                assert all(0.0 <= v <= 1.0 for v in st["finetune_10pct"]["all"] + st["finetune_1pct"]["all"])
+                assert st["finetune_10pct"]["mean"] > 0.2  # chance is 0.1

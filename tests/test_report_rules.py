@@ -7,15 +7,18 @@ from figures.claims import cos, lpa, song
 from figures.claims import CONFIRMED, CONTRADICTED, NOT_AT_SCALE
 
 
-def _e2e_meta(diff_mlp, diff_lin, n=5, metric="probe_h_final", noise=0.001):
+def _e2e_meta(diff_mlp, diff_lin, n=5, metric="probe_h_final", noise=0.001, metrics=None):
     rng = np.random.default_rng(0)
     runs = {}
     for part, suffix in (("synthetic", "@moderate"), ("digits", "")):
         for base, diff in (("mlp", diff_mlp), ("linear", diff_lin)):
-            v = 0.8 + 0.05 * rng.standard_normal(n)
-            runs[f"{base}{suffix}"] = {"stats": {metric: {"all": v.tolist()}}}
-            runs[f"{base}+sparse{suffix}"] = {"stats": {metric: {"all": (v + diff + noise * rng.standard_normal(n)).tolist()}}}
-    return {"results": {"synthetic": {"runs": {k: r for k, r in runs.items() if k.endswith("@moderate")}},
+            runs[f"{base}{suffix}"], runs[f"{base}+sparse{suffix}"] = {"stats": {}}, {"stats": {}}
+            for m in metrics or [metric]:
+                v = 0.8 + 0.05 * rng.standard_normal(n)
+                runs[f"{base}{suffix}"]["stats"][m] = {"all": v.tolist()}
+                runs[f"{base}+sparse{suffix}"]["stats"][m] = {"all": (v + diff + noise * rng.standard_normal(n)).tolist()}
+    return {"config": {"label_fractions": [0.01, 0.1], "finetune_epochs": 100, "knn_k": 5},
+            "results": {"synthetic": {"runs": {k: r for k, r in runs.items() if k.endswith("@moderate")}},
                         "digits": {"runs": {k: r for k, r in runs.items() if not k.endswith("@moderate")}}}}
 
 
@@ -27,6 +30,30 @@ def test_sparsehead_paired_rules(fn, metric):
     # two replicates decide nothing, however large the difference
     assert fn(_e2e_meta(0.2, 0.3, n=2, metric=metric), {}).verdict == NOT_AT_SCALE
     assert fn({"results": {}}, {}).verdict == NOT_AT_SCALE
+
+
+def test_table1_rule_reads_the_probe_and_the_knn_accuracy():
+    both = ["probe_h_final", "knn_h_final"]
+    assert song._song_table1(_e2e_meta(0.02, 0.03, metrics=both), {}).verdict == CONFIRMED
+    # a k-NN that does not move keeps the verdict open
+    m = _e2e_meta(0.02, 0.03, metrics=both)
+    for part in ("synthetic", "digits"):
+        for key, run in m["results"][part]["runs"].items():
+            if "+sparse" in key:
+                base = m["results"][part]["runs"][key.replace("+sparse", "")]
+                run["stats"]["knn_h_final"] = base["stats"]["knn_h_final"]
+    f = song._song_table1(m, {})
+    assert f.verdict == NOT_AT_SCALE and any("5-NN" in line for line in f.measured)
+
+
+def test_table2_rule_pairs_each_label_fraction_on_the_digits():
+    ft = ["finetune_1pct", "finetune_10pct"]
+    assert song._song_table2(_e2e_meta(0.02, 0.03, metrics=ft), {}).verdict == CONFIRMED
+    assert song._song_table2(_e2e_meta(0.02, -0.03, metrics=ft), {}).verdict == CONTRADICTED
+    assert song._song_table2(_e2e_meta(0.0, 0.0, metrics=ft, noise=0.01), {}).verdict == NOT_AT_SCALE
+    f = song._song_table2(_e2e_meta(0.02, 0.03, metrics=ft), {})
+    assert sum("fine-tuning on 1% of the labels" in line for line in f.measured) == 2  # mlp and linear, digits only
+    assert song._song_table2({"config": {"label_fractions": [0.1]}, "results": {}}, {}).verdict == NOT_AT_SCALE
 
 
 def _nuisance(rank, frac, d=32, k=8):
