@@ -531,6 +531,14 @@ KNOWN_EQUIVALENT = [
      "dim=0 is chunk's default"),
     ("deepfusion_head", 'norm=0ifkw.get("norm","batch")=="none"else4*d', "*",
      "only the comparison with \"none\" reads the default: any other default word counts the norms the same"),
+    ("feature_evidence", "labels=np.where(y[rows]==classes[a],1.0,-1.0)", "labels=np.where(y[rows]!=classes[a],1.0,-1.0)",
+     "the two classes' signs swapped: (w, b) separates them exactly when (-w, -b) separates the swap"),
+    ("feature_evidence", "Z=np.hstack([h,np.ones((h.shape[0],1))])", "Z=np.hstack([h,np.ones((h.shape[0],2))])",
+     "a second constant column spans the same affine functions: the same LP feasibility"),
+    ("feature_evidence", "_,_,Vt=np.linalg.svd(W,full_matrices=False)", "_,_,Vt=np.linalg.svd(W,full_matrices=None)",
+     "None is falsy: the same reduced SVD"),
+    ("feature_evidence", "nuclear=float(np.linalg.svd(A@B.T,compute_uv=False).sum())",
+     "nuclear=float(np.linalg.svd(A@B.T,compute_uv=None).sum())", "None is falsy: singular values only"),
 ]
 
 

@@ -30,6 +30,9 @@ def _call(argv, capsys):
     (["--axes", ""], "--axes"), (["--batch-sizes", "2"], "--batch-sizes"), (["--batch-sizes", "5000"], "--batch-sizes"),
     (["--taus", "0"], "--taus"), (["--weight-decays", "-1"], "--weight-decays"), (["--noise", "1"], "--noise"),
     (["--epochs", "0"], "--epochs"), (["--seeds", "x"], "invalid int"), (["--bogus"], "unrecognized"),
+    (["--heads", "mlp"], "--heads must be whole pairs"), (["--heads", "mlp,deepfusion"], "--heads must be whole pairs"),
+    (["--heads", "mlp,transformer,resnet"], "--heads must be whole pairs"),
+    (["--heads", "mlp,transformer,mlp"], "--heads must be whole pairs"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, argv, match):
     out = tmp_path / "o"
@@ -46,9 +49,16 @@ def test_quick_run_and_its_values_are_the_toys_runs(quick_run, session_result, c
     for ext in ("png", "pdf"):
         assert (quick_run[1] / f"deep_fusion_ablation.{ext}").stat().st_size > 0  # the session run's figures
     with np.load(out / "deep_fusion_ablation.npz") as a:
-        acc = a["tau_unsup_backbone"]
-        assert acc.shape == (2, 2, 1) and a["batch_values"].tolist() == [16.0, 128.0]
-        assert a["tau_values"].tolist() == [0.5, 0.05] and a["tau_mass_excess"].shape[:2] == (2, 1)
+        acc = a["tau_unsup_backbone"]  # (values, heads, seeds); heads: both pairs, ours and the authors'
+        assert meta["results"]["heads"] == ["mlp", "transformer", "deepfusion_ffn", "deepfusion"]
+        assert meta["results"]["pairs"] == [["mlp", "transformer"], ["deepfusion_ffn", "deepfusion"]]
+        assert acc.shape == (2, 4, 1) and a["batch_values"].tolist() == [16.0, 128.0]
+        assert a["tau_values"].tolist() == [0.5, 0.05]
+        assert a["tau_mass_excess_transformer"].shape[:2] == (2, 1) and a["tau_mass_excess_deepfusion"].shape == (2, 1, 4)
+        assert "tau_mass_excess_mlp" not in a.files and "tau_mass_excess_deepfusion_ffn" not in a.files
+        # the authors' transformer at tau = 0.05 is the toy's own run of that head
+        res = dft.run_head(dict(cfg["base"], tau=0.05), "deepfusion", cfg["seed"])
+        assert acc[1, 3, 0] == pytest.approx(res["unsup_backbone"], abs=0)
         # the transformer at tau = 0.05 is the toy's own run with that temperature (the same loop, seed and data)
         c = dict(cfg["base"], tau=0.05)
         res = dft.run_head(c, "transformer", cfg["seed"])
@@ -58,7 +68,9 @@ def test_quick_run_and_its_values_are_the_toys_runs(quick_run, session_result, c
         assert a["depth_values"].tolist() == [1.0, 3.0] and a["depth_sup_head"].shape == (2, 2, 1)
         res = dft.run_head(dict(cfg["base"], layers=1, mlp_layers=2), "mlp", cfg["seed"])
         assert a["depth_sup_backbone"][0, 0, 0] == res["sup_backbone"] and a["depth_sup_head"][0, 0, 0] == res["sup_head"]
-        mass = a["depth_mass_excess"]  # (2 depths, 1 seed, 3 layers), NaN past the 1-block head's layer
-        assert np.isnan(mass[0, 0, 1:]).all() and np.isfinite(mass[1, 0]).all()
-        assert a["depth_mass_excess_last"][0, 0] == mass[0, 0, 0] and a["depth_mass_excess_last"][1, 0] == mass[1, 0, 2]
+        for t in ("transformer", "deepfusion"):
+            mass = a[f"depth_mass_excess_{t}"]  # (2 depths, 1 seed, 3 layers), NaN past the 1-block head's layer
+            last = a[f"depth_mass_excess_last_{t}"]
+            assert mass.shape == (2, 1, 3) and np.isnan(mass[0, 0, 1:]).all() and np.isfinite(mass[1, 0]).all()
+            assert last[0, 0] == mass[0, 0, 0] and last[1, 0] == mass[1, 0, 2]
 

@@ -300,3 +300,64 @@ def test_two_classes_make_one_pair_and_dtypes_are_float64():
     np.testing.assert_allclose(M[0], [1.0 - 4.0, 2.0 - 6.0])
     s = cumulative_signal_scores(np.diag([2.0, 1.0]).astype(np.float32), np.array([1, 1], dtype=np.int64))
     assert s.dtype == np.float64 and s == pytest.approx([0.5, 1.0])
+
+
+def _fe_cases():
+    h1 = np.random.default_rng(0).standard_normal((5, 3))
+    h2, W = h1 + 0.1, np.ones((2, 3))
+    return [
+        (lambda: class_mean_differences(np.ones(3), np.array([0, 1, 0])), r"^h must be a 2-d array, got shape \(3,\)$"),
+        (lambda: class_mean_differences(np.ones((3, 2)), np.array([0, 0, 0])), r"^y must hold at least 2 classes, got 1$"),
+        (lambda: pairwise_separability(np.ones(3), np.array([0, 1, 0])), r"^h must be a 2-d array, got shape \(3,\)$"),
+        (lambda: pairwise_separability(np.ones((3, 2)), np.array([0, 0, 0])), r"^y must hold at least 2 classes, got 1$"),
+        (lambda: pairwise_separability(np.ones((3, 2)), np.array(["a", "b", "a"])), r"^y must hold integer labels, got dtype <U1$"),
+        (lambda: orbit_distance(np.ones(3), np.ones((1, 3))), r"^A must be a 2-d array, got shape \(3,\)$"),
+        (lambda: orbit_distance(np.ones((1, 3)), np.ones((1, 4))), r"^B must have shape \(1, 3\), got \(1, 4\)$"),
+        (lambda: orbit_distance(np.ones((1, 3)), np.ones(3)), r"^B must be a 2-d array, got shape \(3,\)$"),
+        (lambda: orbit_distance(np.ones((1, 3)), np.zeros((1, 3))), r"^A and B must be non-zero$"),
+        (lambda: orbit_distance(np.zeros((1, 3)), np.ones((1, 3))), r"^A and B must be non-zero$"),
+        (lambda: cumulative_signal_scores(np.eye(3), np.zeros(3)), r"^mu must be non-zero \(every row\)$"),
+        (lambda: projector_loss_decomposition(np.ones(3), h2, W, 0.5), r"^h1 must be a 2-d array, got shape \(3,\)$"),
+        (lambda: projector_loss_decomposition(h1[:1], h2[:1], W, 0.5), r"^h1 and h2 must hold at least 2 rows, got 1$"),
+        (lambda: projector_loss_decomposition(h1, h2, np.zeros((2, 3)), 0.5), r"^W must be non-zero$"),
+        (lambda: projector_loss_decomposition(h1, h2, W, -1.0), r"^tau must be in \(0, inf\), got -1.0$"),
+        (lambda: projector_loss_decomposition(h1, h2, W, 0.0), r"^tau must be in \(0, inf\), got 0.0$"),
+        (lambda: projector_loss_decomposition(h1, h2, W, 0.5, grad_tol=0.0), r"^grad_tol must be in \(0, inf\), got 0.0$"),
+        (lambda: projector_loss_decomposition(h1, h2, W, 0.5, grad_tol=-1.0), r"^grad_tol must be in \(0, inf\), got -1.0$"),
+        (lambda: projector_loss_decomposition(h1, h2, W, 0.5, max_iter=0), r"^max_iter must be an integer in \[1, inf\), got 0$"),
+        (lambda: projector_loss_decomposition(h1, h2, W, 0.5, restarts=-1), r"^restarts must be an integer in \[0, inf\), got -1$"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(20))
+def test_every_message_names_its_parameter(case):
+    call, match = _fe_cases()[case]
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_smallest_accepted_inputs():
+    """Two rows, one feature, a unit-norm B, restarts = 0: accepted and finite."""
+    rng = np.random.default_rng(3)
+    h1 = rng.standard_normal((2, 1))
+    dec = projector_loss_decomposition(h1, h1 + 0.1, np.ones((1, 1)), 0.5)
+    assert np.isfinite(dec.min_loss) and dec.min_loss <= dec.loss
+    B = np.array([[0.6, 0.8]])
+    assert orbit_distance(np.array([[3.0, 4.0]]), B) == pytest.approx(0.0, abs=1e-12)
+    assert orbit_distance(np.array([[0.8, -0.6]]), B) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_single_precision_input_is_computed_in_double():
+    """float32 views and projector give the float64 answer to double precision (the inner problem runs in
+    float64 whatever the input's dtype)."""
+    h1, h2, rng = _views(15)
+    W = rng.standard_normal((3, 3))
+    a = projector_loss_decomposition(h1.astype(np.float32), h2.astype(np.float32), W.astype(np.float32), 0.5)
+    b = projector_loss_decomposition(h1.astype(np.float32).astype(np.float64), h2.astype(np.float32).astype(np.float64),
+                                     W.astype(np.float32).astype(np.float64), 0.5)
+    assert a.loss == pytest.approx(b.loss, rel=1e-13) and a.min_loss == pytest.approx(b.min_loss, rel=1e-11)
+    assert a.W_min.dtype == np.float64
+    mu = np.array([1.0, 2.0, 2.0], dtype=np.float32)
+    s32 = cumulative_signal_scores(W.astype(np.float32), mu)
+    s64 = cumulative_signal_scores(W.astype(np.float32).astype(np.float64), mu.astype(np.float64))
+    np.testing.assert_allclose(s32, s64, rtol=1e-13)

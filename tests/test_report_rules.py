@@ -125,6 +125,33 @@ def test_ablation_rules():
     assert lpa._lpa_table5(*fine).verdict == NOT_AT_SCALE
 
 
+def _two_pairs(axis, vals, ours, authors):
+    """Both FFN/transformer pairs, each given as (tf, mlp, mass) like :func:`_ablation`."""
+    heads = ["mlp", "transformer", "deepfusion_ffn", "deepfusion"]
+    (tf, mlp, m1), (dtf, dff, m2) = ([np.asarray(x, float) for x in p] for p in (ours, authors))
+    meta = {"config": {"axes": [axis]}, "results": {"heads": heads, "pairs": [["mlp", "transformer"],
+                                                                             ["deepfusion_ffn", "deepfusion"]]}}
+    arrays = {f"{axis}_values": np.asarray(vals, float), f"{axis}_unsup_backbone": np.stack([mlp, tf, dff, dtf], axis=1),
+              f"{axis}_mass_excess_last_transformer": m1, f"{axis}_mass_excess_last_deepfusion": m2}
+    return meta, arrays
+
+
+def test_ablation_rules_need_every_pair():
+    s = [0.0, 0.01, -0.01]
+    fade = ([[0.8 + e for e in s], [0.7 + e for e in s]], [[0.7] * 3, [0.7] * 3],
+            [[0.05 + e / 10 for e in s], [0.0 + e / 10 for e in s]])
+    grow = ([[0.7] * 3, [0.8 + e for e in s]], [[0.7] * 3, [0.7] * 3],
+            [[0.0 + e / 10 for e in s], [0.05 + e / 10 for e in s]])
+    assert lpa._lpa_table3(*_two_pairs("batch", [16, 256], fade, fade)).verdict == CONFIRMED
+    assert lpa._lpa_table3(*_two_pairs("batch", [16, 256], grow, grow)).verdict == CONTRADICTED
+    mixed = lpa._lpa_table3(*_two_pairs("batch", [16, 256], fade, grow))
+    assert mixed.verdict == NOT_AT_SCALE and sum(line.startswith("the authors'") for line in mixed.measured) == 2
+    collapse = ([[0.8] * 3, [0.1 + e for e in s]], [[0.7] * 3, [0.6] * 3], [[0.0] * 3] * 2)
+    flat = ([[0.8] * 3, [0.6 + e for e in s]], [[0.7] * 3, [0.6] * 3], [[0.0] * 3] * 2)
+    assert lpa._lpa_table4(*_two_pairs("tau", [0.2, 0.02], collapse, collapse)).verdict == CONFIRMED
+    assert lpa._lpa_table4(*_two_pairs("tau", [0.2, 0.02], collapse, flat)).verdict == NOT_AT_SCALE
+
+
 def _table6(backbone, head, vals=(1, 3)):
     """Hand-made depth-axis results: linear-probe accuracies (V, heads, seeds) on the backbone and the head output."""
     meta = {"config": {"axes": ["depth"]}, "results": {"heads": ["mlp", "transformer"]}}

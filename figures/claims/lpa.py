@@ -107,20 +107,49 @@ def _lpa_table2(meta, a):
     return Finding(NOT_AT_SCALE, lines)
 
 
+_PAIR_NAME = {"transformer": "ours", "deepfusion": "the authors'"}
+
+
+def _mass_last(a, axis, t):
+    """Last-layer mass excess ``(V, seeds)`` of transformer ``t`` (older results: the transformer's, unsuffixed)."""
+    for key in (f"{axis}_mass_excess_last_{t}", f"{axis}_mass_excess_last"):
+        if key in a:
+            return a[key]
+    return a[f"{axis}_mass_excess"][:, :, -1]
+
+
 def _ablation_axis(meta, a, axis):
+    """``(vals, acc, pairs, lines)``: per FFN/transformer pair ``(label, gain (V, seeds), mass_last (V, seeds))``."""
     if axis not in meta["config"]["axes"]:
         return None
     vals = a[f"{axis}_values"]
     heads = meta["results"]["heads"]
+    pairs_run = meta["results"].get("pairs", [["mlp", "transformer"]])
     acc = a[f"{axis}_unsup_backbone"]  # (V, heads, seeds)
-    gain = acc[:, heads.index("transformer")] - acc[:, heads.index("mlp")]  # (V, seeds)
-    mass = a[f"{axis}_mass_excess_last"] if f"{axis}_mass_excess_last" in a else a[f"{axis}_mass_excess"][:, :, -1]
-    lines = [f"1-NN accuracy of the backbone, FFN / transformer (mean over {acc.shape[2]} seeds): "
-             + ", ".join(f"{v:g}: {_f(acc[i, 0].mean())} / {_f(acc[i, 1].mean())}" for i, v in enumerate(vals)),
-             "transformer-minus-FFN (paired): " + ", ".join(f"{v:g}: {_f(gain[i].mean())}" for i, v in enumerate(vals)),
-             "transformer's last-layer in-class attention mass minus chance: "
-             + ", ".join(f"{v:g}: {_f(mass[i].mean())}" for i, v in enumerate(vals))]
-    return vals, acc, gain, mass, lines
+    lines = [f"1-NN accuracy of the backbone (mean over {acc.shape[2]} seeds): "
+             + "; ".join(f"{h} " + ", ".join(f"{v:g}: {_f(acc[i, j].mean())}" for i, v in enumerate(vals))
+                         for j, h in enumerate(heads))]
+    pairs = []
+    for f, t in pairs_run:
+        gain = acc[:, heads.index(t)] - acc[:, heads.index(f)]  # (V, seeds)
+        mass = _mass_last(a, axis, t)
+        label = _PAIR_NAME.get(t, t)
+        lines.append(f"{label} ({t} vs {f}): transformer-minus-FFN (paired) "
+                     + ", ".join(f"{v:g}: {_f(gain[i].mean())}" for i, v in enumerate(vals))
+                     + "; last-layer in-class attention mass minus chance "
+                     + ", ".join(f"{v:g}: {_f(mass[i].mean())}" for i, v in enumerate(vals)))
+        pairs.append((label, gain, mass))
+    return vals, acc, pairs, lines
+
+
+def _pairs_verdict(signs, lines):
+    """Over the FFN/transformer pairs: confirmed if every pair confirms (+1), contradicted if every pair
+    contradicts (-1), not reproduced at our scale otherwise."""
+    if signs and all(v == 1 for v in signs):
+        return Finding(CONFIRMED, lines)
+    if signs and all(v == -1 for v in signs):
+        return Finding(CONTRADICTED, lines)
+    return Finding(NOT_AT_SCALE, lines)
 
 
 def _all_or_any(signs, lines):
@@ -154,38 +183,36 @@ def _lpa_table3(meta, a):
     got = _ablation_axis(meta, a, "batch")
     if got is None:
         return Finding(NOT_AT_SCALE, ["the batch-size axis was not run"])
-    vals, acc, gain, mass, lines = got
-    dm, se, crit = _paired_t(mass[0] - mass[-1])
-    dg, seg, critg = _paired_t(gain[0] - gain[-1])
-    lines.append(f"smallest minus largest batch: attention excess {_f(dm)} (s.e. {_f(se)}, significant beyond "
-                 f"{_f(crit)}), transformer gain {_f(dg)} (s.e. {_f(seg)}, beyond {_f(critg)})")
-    if dm > crit and dg > critg:
-        return Finding(CONFIRMED, lines)
-    if dm < -crit and dg < -critg:
-        return Finding(CONTRADICTED, lines)
-    return Finding(NOT_AT_SCALE, lines)
+    vals, acc, pairs, lines = got
+    signs = []
+    for label, gain, mass in pairs:
+        dm, se, crit = _paired_t(mass[0] - mass[-1])
+        dg, seg, critg = _paired_t(gain[0] - gain[-1])
+        lines.append(f"{label}: smallest minus largest batch: attention excess {_f(dm)} (s.e. {_f(se)}, significant "
+                     f"beyond {_f(crit)}), transformer gain {_f(dg)} (s.e. {_f(seg)}, beyond {_f(critg)})")
+        signs.append(1 if dm > crit and dg > critg else (-1 if dm < -crit and dg < -critg else 0))
+    return _pairs_verdict(signs, lines)
 
 
 def _lpa_table4(meta, a):
     got = _ablation_axis(meta, a, "tau")
     if got is None:
         return Finding(NOT_AT_SCALE, ["the temperature axis was not run"])
-    vals, acc, gain, mass, lines = got
-    g, se, crit = _paired_t(gain[-1])
-    lines.append(f"at tau = {vals[-1]:g}: transformer minus FFN {_f(g)} (s.e. {_f(se)}, significant beyond {_f(crit)}; "
-                 "the paper: 1.18% against 26.65%)")
-    if g < -crit:
-        return Finding(CONFIRMED, lines)
-    if g > crit:
-        return Finding(CONTRADICTED, lines)
-    return Finding(NOT_AT_SCALE, lines)
+    vals, acc, pairs, lines = got
+    signs = []
+    for label, gain, _ in pairs:
+        g, se, crit = _paired_t(gain[-1])
+        lines.append(f"{label}: at tau = {vals[-1]:g} transformer minus FFN {_f(g)} (s.e. {_f(se)}, significant "
+                     f"beyond {_f(crit)}; the paper: 1.18% against 26.65%)")
+        signs.append(1 if g < -crit else (-1 if g > crit else 0))
+    return _pairs_verdict(signs, lines)
 
 
 def _lpa_table5(meta, a):
     got = _ablation_axis(meta, a, "weight_decay")
     if got is None:
         return Finding(NOT_AT_SCALE, ["the weight-decay axis was not run"])
-    vals, acc, gain, mass, lines = got
+    vals, acc, _, lines = got
     out, ok = [], []
     for j, h in enumerate(meta["results"]["heads"]):
         best = int(np.argmax(acc[:, j].mean(axis=1)))
@@ -276,21 +303,25 @@ CLAIMS: tuple[Claim, ...] = (
           "Theorem 2's gain per layer weakens as the sequence length n grows, and Table 3's transformer gain over "
           "the FFN head vanishes at the largest batch (35.12% against 35.02% at 4096).",
           "deep_fusion_ablation", ("deep_fusion_ablation",),
-          "paired over seeds (at least 3): confirmed if the transformer's last-layer in-class attention excess and "
-          "its 1-NN gain over the FFN head are both larger at the smallest batch than at the largest, each beyond "
-          "t(0.975, n-1) s.e.; contradicted if both are smaller beyond it; not reproduced at our scale otherwise.",
+          "paired over seeds (at least 3), for each FFN/transformer pair run (ours; the authors' architecture): the "
+          "pair confirms if the transformer's last-layer in-class attention excess and its 1-NN gain over the FFN "
+          "are both larger at the smallest batch than at the largest, each beyond t(0.975, n-1) s.e., and "
+          "contradicts if both are smaller beyond it; confirmed (contradicted) if every pair confirms "
+          "(contradicts), not reproduced at our scale otherwise.",
           _lpa_table3, "transformer_head.md"),
     Claim("LPA-Table4", "Table 4: the transformer head collapses at temperature 0.02", "Li & Pimentel-Alarcón",
           "At tau = 0.02 the transformer head's unsupervised accuracy collapses (1.18%) while the FFN head's does "
           "not (26.65%).",
           "deep_fusion_ablation", ("deep_fusion_ablation",),
-          "paired over seeds (at least 3): confirmed if the transformer's 1-NN accuracy at the smallest temperature "
-          "is below the FFN head's beyond t(0.975, n-1) s.e.; contradicted if above it beyond that; not reproduced "
-          "at our scale otherwise.", _lpa_table4, "transformer_head.md"),
+          "paired over seeds (at least 3), for each FFN/transformer pair run (ours; the authors' architecture): the "
+          "pair confirms if the transformer's 1-NN accuracy at the smallest temperature is below the FFN's beyond "
+          "t(0.975, n-1) s.e., and contradicts if above it beyond that; confirmed (contradicted) if every pair "
+          "confirms (contradicts), not reproduced at our scale otherwise.", _lpa_table4, "transformer_head.md"),
     Claim("LPA-Table5", "Table 5: strong weight decay (0.1) ruins both heads", "Li & Pimentel-Alarcón",
           "Both heads do best at a moderate weight decay (1e-3) and collapse at 0.1 (3.69% and 5.05%).",
           "deep_fusion_ablation", ("deep_fusion_ablation",),
-          "paired over seeds (at least 3): confirmed if, for both heads, the best weight decay is not the largest and "
+          "paired over seeds (at least 3): confirmed if, for every head run (ours and the authors'), the best weight "
+          "decay is not the largest and "
           "the 1-NN accuracy at the best is above that at the largest beyond t(0.975, n-1) s.e.; not reproduced at "
           "our scale otherwise.", _lpa_table5, "transformer_head.md"),
     Claim("LPA-Table6-where", "Table 6: supervised accuracy is higher on the backbone than on the head's output",
