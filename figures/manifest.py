@@ -376,16 +376,17 @@ MANIFEST: tuple[Entry, ...] = (
         outputs=(
             Output(
                 "deep_fusion_ablation",
-                "LPA Tables 3-5: batch size, temperature and weight decay ablations",
-                "1-NN accuracy of the backbone (FFN and transformer heads, mean +- sd over seeds), their paired "
-                "difference, and the transformer's in-class attention mass minus chance in its first and last "
-                "layer, against each swept setting",
+                "LPA Tables 3-6: batch size, temperature, weight decay and depth ablations",
+                "1-NN accuracy of the backbone (our FFN and transformer heads and the authors', mean +- sd over "
+                "seeds), the paired transformer-minus-FFN difference of each pair, and each transformer's in-class "
+                "attention mass minus chance in its first and last layer, against each swept setting",
             ),
         ),
         scales={
             "quick": ("--quick",),
             "default": (),
-            "paper": ("--seeds", "6", "--epochs", "40", "--batch-sizes", "16", "64", "256", "512"),
+            "paper": ("--seeds", "6", "--epochs", "40", "--batch-sizes", "16", "64", "256", "512", "--taus", "1", "0.2",
+                      "0.05", "0.02", "--weight-decays", "0.1", "0.01", "0.001", "0.0001"),
         },
     ),
     Entry(

@@ -535,10 +535,16 @@ KNOWN_EQUIVALENT = [
      "the two classes' signs swapped: (w, b) separates them exactly when (-w, -b) separates the swap"),
     ("feature_evidence", "Z=np.hstack([h,np.ones((h.shape[0],1))])", "Z=np.hstack([h,np.ones((h.shape[0],2))])",
      "a second constant column spans the same affine functions: the same LP feasibility"),
-    ("feature_evidence", "_,_,Vt=np.linalg.svd(W,full_matrices=False)", "_,_,Vt=np.linalg.svd(W,full_matrices=None)",
-     "None is falsy: the same reduced SVD"),
+    ("feature_evidence", '_,_,Vt=np.linalg.svd(W,full_matrices=False)#rowsofVt:v_1,v_2,...(descending)', '_,_,Vt=np.linalg.svd(W,full_matrices=None)#rowsofVt:v_1,v_2,...(descending)',
+     "full_matrices=None is falsy: the same reduced SVD"),
     ("feature_evidence", "nuclear=float(np.linalg.svd(A@B.T,compute_uv=False).sum())",
      "nuclear=float(np.linalg.svd(A@B.T,compute_uv=None).sum())", "None is falsy: singular values only"),
+    ("feature_evidence", "a=torch.as_tensor(h1,dtype=torch.float64)", "*",
+     "h1 is float64 already (check_matrix converts it)"),
+    ("feature_evidence", "b=torch.as_tensor(h2,dtype=torch.float64)", "*", "h2 is float64 already (check_matrix)"),
+    ("feature_evidence", "W0=torch.as_tensor(W,dtype=torch.float64)", "*", "W is float64 already (check_matrix)"),
+    ("feature_evidence", "mu=np.asarray(mu,dtype=np.float64)", "*",
+     "mu is converted again by check_matrix, to float64, before it is used"),
 ]
 
 

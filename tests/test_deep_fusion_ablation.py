@@ -65,7 +65,7 @@ def test_quick_run_and_its_values_are_the_toys_runs(quick_run, session_result, c
         assert acc[1, 1, 0] == pytest.approx(res["unsup_backbone"], abs=0)
         # Table 6: depth d is a d-block transformer and an FFN with d hidden blocks before its output layer, the
         # head-output probe included; the 1-block transformer has one layer of attention maps
-        assert a["depth_values"].tolist() == [1.0, 3.0] and a["depth_sup_head"].shape == (2, 2, 1)
+        assert a["depth_values"].tolist() == [1.0, 3.0] and a["depth_sup_head"].shape == (2, 4, 1)
         res = dft.run_head(dict(cfg["base"], layers=1, mlp_layers=2), "mlp", cfg["seed"])
         assert a["depth_sup_backbone"][0, 0, 0] == res["sup_backbone"] and a["depth_sup_head"][0, 0, 0] == res["sup_head"]
         for t in ("transformer", "deepfusion"):
