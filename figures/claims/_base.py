@@ -70,6 +70,17 @@ def _runs(meta, part):
     return meta["results"].get(part, {}).get("runs", {})
 
 
+def _all_or_any(signs, lines):
+    """Verdict of several paired tests, each +1 (significantly in the claimed direction), -1 (significantly
+    against it) or 0: confirmed if every one is +1, contradicted if any is -1, not reproduced at our scale
+    otherwise (and when there is none)."""
+    if signs and all(v == 1 for v in signs):
+        return Finding(CONFIRMED, lines)
+    if any(v == -1 for v in signs):
+        return Finding(CONTRADICTED, lines)
+    return Finding(NOT_AT_SCALE, lines)
+
+
 def _paired_t(d):
     """Mean, s.e. and the 95% two-sided t threshold of paired differences (inf below 3 pairs)."""
     from scipy.stats import t as student_t

@@ -12,6 +12,7 @@ from figures.claims._base import (
     NOT_AT_SCALE,
     Claim,
     Finding,
+    _all_or_any,
     _f,
     _nanmean,
     _nanse,
@@ -359,9 +360,7 @@ def _trend(meta, a, axis: str):
             info = res["datasets"][d]
             line += (f"; input model at strength 1: tau* = {_f(info['tau_star'][j1])}, tau_C = {_f(info['tau_c'][j1])}")
         lines.append(line)
-    if any(v < 0 for v in signs):
-        return Finding(CONTRADICTED, lines)
-    return Finding(CONFIRMED if all(v > 0 for v in signs) else NOT_AT_SCALE, lines)
+    return _all_or_any(signs, lines)
 
 
 def _fig2_tau(meta, a):

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from figures.claims._base import CONFIRMED, CONTRADICTED, CORRECTED, NOT_AT_SCALE, Claim, Finding, _f, _paired_t
+from figures.claims._base import (
+    CONFIRMED,
+    CONTRADICTED,
+    CORRECTED,
+    NOT_AT_SCALE,
+    Claim,
+    Finding,
+    _all_or_any,
+    _f,
+    _paired_t,
+)
 
 __all__ = ["CLAIMS"]
 
@@ -148,15 +158,6 @@ def _pairs_verdict(signs, lines):
     if signs and all(v == 1 for v in signs):
         return Finding(CONFIRMED, lines)
     if signs and all(v == -1 for v in signs):
-        return Finding(CONTRADICTED, lines)
-    return Finding(NOT_AT_SCALE, lines)
-
-
-def _all_or_any(signs, lines):
-    """Confirmed if every paired test is significantly positive (+1), contradicted if any is negative (-1)."""
-    if all(v == 1 for v in signs):
-        return Finding(CONFIRMED, lines)
-    if any(v == -1 for v in signs):
         return Finding(CONTRADICTED, lines)
     return Finding(NOT_AT_SCALE, lines)
 

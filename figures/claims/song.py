@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from figures.claims._base import CONFIRMED, CONTRADICTED, NOT_AT_SCALE, Claim, Finding, _f, _paired_t, _runs
+from figures.claims._base import CONFIRMED, NOT_AT_SCALE, Claim, Finding, _all_or_any, _f, _paired_t, _runs
 
 __all__ = ["CLAIMS"]
 
@@ -68,16 +68,6 @@ def _paired_verdict(rows, what: str, unit: str, scale: float = 1.0):
     return lines, signs
 
 
-def _signed_verdict(lines, signs):
-    """Confirmed if every paired difference is significantly positive, contradicted if one is significantly
-    negative, not reproduced at our scale otherwise."""
-    if signs and all(v == 1 for v in signs):
-        return Finding(CONFIRMED, lines)
-    if any(v == -1 for v in signs):
-        return Finding(CONTRADICTED, lines)
-    return Finding(NOT_AT_SCALE, lines)
-
-
 def _song_table1(meta, a):
     rows = _paired_sparse(meta, "probe_h_final")
     if not rows:
@@ -88,7 +78,7 @@ def _song_table1(meta, a):
     more, more_signs = _paired_verdict(knn, f"{k}-NN accuracy of the backbone features", "pp", 100.0)
     if not knn:
         more = ["k-NN accuracy is not recorded in these results"]
-    return _signed_verdict(lines + more, signs + more_signs)
+    return _all_or_any(signs + more_signs, lines + more)
 
 
 def _song_table2(meta, a):
@@ -105,7 +95,7 @@ def _song_table2(meta, a):
         return Finding(NOT_AT_SCALE, ["no digits head was fine-tuned with and without SparseHead"])
     lines.append("fine-tuning: a copy of the backbone and a linear classifier, Adam on the cross-entropy of a "
                  f"stratified subset (at least one image per class), {meta['config'].get('finetune_epochs')} epochs")
-    return _signed_verdict(lines, signs)
+    return _all_or_any(signs, lines)
 
 
 def _song_t58(meta, a):
@@ -114,7 +104,7 @@ def _song_t58(meta, a):
         return Finding(NOT_AT_SCALE, ["no head was trained with and without SparseHead"])
     lines, signs = _paired_verdict(rows, "mean min-max distance ratio M of the test embeddings z", "")
     lines.append("Theorem 5.8's constant C(X) is unspecified, so only the direction of the effect is checked")
-    return _signed_verdict(lines, signs)
+    return _all_or_any(signs, lines)
 
 
 CLAIMS: tuple[Claim, ...] = (
