@@ -456,6 +456,13 @@ MANIFEST: tuple[Entry, ...] = (
                 "and the normalised distance between a view and its nearest negative per epoch (mean +- sd over "
                 "seeds), for three augmentation strengths and the digits",
             ),
+            Output(
+                "projector_e2e_sparsehead",
+                "Song et al. Tables 1-2: SparseHead's effect on the downstream accuracy",
+                "paired with-minus-without-SparseHead difference of the linear-probe and 5-NN accuracy of the "
+                "backbone features and of the accuracy after fine-tuning on 1% / 10% of the digits labels, per data "
+                "set and head (every replicate, mean +- s.e.)",
+            ),
         ),
         scales={
             "quick": ("--quick", "--heads", "linear,mlp,mlp+sparse"),

@@ -14,7 +14,12 @@
   the encoder outputs' log-singular values at initialisation (dotted),
   half-way (dashed) and the end (solid) with ``Rank_tau`` at the end, and
   the normalised distance between a view and its nearest negative per
-  epoch, for the three augmentation strengths (synthetic) and the digits.
+  epoch, for the three augmentation strengths (synthetic) and the digits;
+* ``projector_e2e_sparsehead`` (Song et al. Tables 1, 2): for each head
+  trained with and without SparseHead, the paired with-minus-without
+  difference of the linear-probe and 5-NN accuracy of the backbone features
+  and (digits) of the accuracy after fine-tuning on 1% / 10% of the labels;
+  every replicate as a dot, mean +- s.e. as an error bar.
 
 ``python -m figures.projector_e2e [results_dir] [out_dir]``.
 """
@@ -293,6 +298,58 @@ def _encoder_figure(meta: dict, A: dict, out_dir: Path) -> list[Path]:
     return save_figure(fig, out_dir / f"{NAME}_encoder")
 
 
+_SPARSE_METRICS = (("probe_h_final", "linear probe, all labels\n(Table 1)"), ("knn_h_final", "5-NN (Table 1)"),
+                   ("finetune_1pct", "fine-tuned on 1% of the labels\n(Table 2)"),
+                   ("finetune_10pct", "fine-tuned on 10% of the labels\n(Table 2)"))
+
+
+def _sparsehead_figure(meta: dict, out_dir: Path) -> list[Path]:
+    """Song et al. Tables 1-2: paired with-minus-without-SparseHead differences, per data set and base head."""
+    import matplotlib.pyplot as plt
+
+    from figures._style import figure_key
+
+    res = meta["results"]
+    metrics = [(m, t) for m, t in _SPARSE_METRICS if any(
+        m in res.get(part, {}).get("runs", {}).get(k, {}).get("stats", {}) for part in ("synthetic", "digits")
+        for k in res.get(part, {}).get("runs", {}))]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(min(2.7 * len(metrics) + 0.6, 10.4), 4.0), squeeze=False,
+                             layout="constrained")
+    colour = {"synthetic": "C0", "digits": "C3"}
+    seen = set()
+    for ax, (metric, title) in zip(axes[0], metrics):
+        ticks = []
+        for part in ("synthetic", "digits"):
+            runs = res.get(part, {}).get("runs", {})
+            for base in ("linear", "mlp"):
+                kb = next((k for k in runs if k in (base, f"{base}@moderate")), None)
+                ks = next((k for k in runs if k in (f"{base}+sparse", f"{base}+sparse@moderate")), None)
+                if kb is None or ks is None or metric not in runs[kb]["stats"] or metric not in runs[ks]["stats"]:
+                    continue
+                d = 100 * (np.asarray(runs[ks]["stats"][metric]["all"]) - np.asarray(runs[kb]["stats"][metric]["all"]))
+                x = len(ticks)
+                ticks.append(f"{'syn.' if part == 'synthetic' else part}\n{base}")
+                se = d.std(ddof=1) / np.sqrt(d.size) if d.size > 1 else 0.0
+                label = f"{part}: mean $\\pm$ s.e. over {d.size} replicates"
+                ax.errorbar(x, d.mean(), yerr=se, fmt="D", ms=6, capsize=4, color=colour[part],
+                            label=None if label in seen else label)
+                seen.add(label)
+                ax.plot(x + 0.18 + np.zeros(d.size), d, ".", ms=5, color=colour[part], alpha=0.6,
+                        label=None if "replicate" in seen else "one replicate (paired)")
+                seen.add("replicate")
+        ax.axhline(0.0, color="k", lw=1.0, label=None if "zero" in seen else "no effect")
+        seen.add("zero")
+        ax.set_xticks(range(len(ticks)), ticks)
+        ax.set_xlim(-0.5, len(ticks) - 0.3)
+        ax.set_title(title)
+        ax.set_ylabel("with $-$ without SparseHead (points)")
+        ax.set_xlabel("data set (syn.: synthetic), head")
+    figure_key(fig, list(axes[0]), ncol=3)
+    fig.suptitle("Song et al. Tables 1-2 at our scale: accuracy of the backbone features, with minus without the "
+                 f"L2,1 penalty ($\\lambda$ = {meta['config']['sparse_lambda']:g})")
+    return save_figure(fig, out_dir / f"{NAME}_sparsehead")
+
+
 def plot(results_dir, out_dir=None) -> list[Path]:
     """Draw every figure of the saved ``projector_e2e`` result; returns the written paths."""
     from sims._common import load_results
@@ -309,12 +366,20 @@ def plot(results_dir, out_dir=None) -> list[Path]:
             paths += _simclr_figure(meta, A, part, prefix, out_dir)
     if has_encoder_figure(meta["config"]):
         paths += _encoder_figure(meta, A, out_dir)
+    if has_sparsehead_figure(meta["config"]):
+        paths += _sparsehead_figure(meta, out_dir)
     return paths
 
 
 def has_encoder_figure(cfg: dict) -> bool:
     """Whether a run of this config draws ``projector_e2e_encoder`` (the linear head on synthetic or digits)."""
     return "linear" in cfg["heads"] and any(p in cfg["parts"] for p in ("synthetic", "digits"))
+
+
+def has_sparsehead_figure(cfg: dict) -> bool:
+    """Whether a run of this config draws ``projector_e2e_sparsehead`` (a head with and without SparseHead)."""
+    return (any(b in cfg["heads"] and f"{b}+sparse" in cfg["heads"] for b in ("linear", "mlp"))
+            and any(p in cfg["parts"] for p in ("synthetic", "digits")))
 
 
 if __name__ == "__main__":

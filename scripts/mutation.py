@@ -67,7 +67,8 @@ def results(work: Path) -> dict[str, list[str]]:
     return status
 
 
-def run(module: str, tests: list[str], max_children: int, *, skip_slow: bool = False) -> dict:
+def run(module: str, tests: list[str], max_children: int, *, skip_slow: bool = False,
+        functions: list[str] | None = None) -> dict:
     work = ROOT / ".mutation" / module
     if work.exists():
         shutil.rmtree(work)
@@ -88,7 +89,8 @@ def run(module: str, tests: list[str], max_children: int, *, skip_slow: bool = F
         cfg.write(fh)
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     env = {**os.environ, **({"MUTATION_SKIP_SLOW": "1"} if skip_slow else {})}
-    subprocess.run([mutmut, "run", "--max-children", str(max_children)], cwd=work, check=False, env=env)
+    names = [f"theory.{module}.{pat}" for pat in functions or []]  # mutmut matches mutant names with wildcards
+    subprocess.run([mutmut, "run", "--max-children", str(max_children), *names], cwd=work, check=False, env=env)
     return results(work)
 
 
@@ -643,6 +645,9 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-slow", action="store_true",
                     help="deselect the tests marked slow (a lower bound on the score, for modules whose slow "
                          "end-to-end tests reach every mutant)")
+    ap.add_argument("--functions", nargs="+", default=None, metavar="PATTERN",
+                    help="only the mutants of these functions (mutmut name patterns, e.g. 'x_convex_integrity*'); "
+                         "the others are reported as not checked")
     ap.add_argument("--summary", action="store_true", help="only summarise the finished runs in .mutation/")
     ap.add_argument("--list", action="store_true", help="with --summary: list the survivors")
     args = ap.parse_args(argv)
@@ -662,7 +667,8 @@ def main(argv=None) -> int:
             print(f"mutation: no test file for theory/{module}.py; name them with --tests", file=sys.stderr)
             return 2
         print(f"theory/{module}.py: tests {' '.join(tests)}", flush=True)
-        report(module, run(module, tests, args.max_children, skip_slow=args.skip_slow), work=ROOT / ".mutation" / module)
+        report(module, run(module, tests, args.max_children, skip_slow=args.skip_slow, functions=args.functions),
+               work=ROOT / ".mutation" / module)
     return 0
 
 

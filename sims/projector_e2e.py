@@ -413,7 +413,9 @@ def run(cfg: dict, runner=None) -> tuple[dict, dict]:
 SIMULATION = Simulation(
     name=NAME, build_parser=build_parser, make_config=make_config, units=units, combine=combine,
     plot="figures.projector_e2e", figure_stems=lambda c: [f"{NAME}_{part}" for part in c["parts"]] + (
-        [f"{NAME}_encoder"] if "linear" in c["heads"] and {"synthetic", "digits"} & set(c["parts"]) else []),
+        [f"{NAME}_encoder"] if "linear" in c["heads"] and {"synthetic", "digits"} & set(c["parts"]) else []) + (
+        [f"{NAME}_sparsehead"] if {"synthetic", "digits"} & set(c["parts"]) and any(
+            b in c["heads"] and f"{b}+sparse" in c["heads"] for b in ("linear", "mlp")) else []),
     describe=lambda c: f"projector end-to-end runs ({','.join(c['parts'])})",
     report=_report, local=lambda c: resolve_device(c["device"]).type != "cpu",
     user_errors={FloatingPointError: "training diverged"},

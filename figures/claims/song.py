@@ -119,7 +119,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("SONG-Table1", "Table 1: SparseHead improves the downstream accuracy of the backbone features", "Song et al.",
           "Training with the L2,1 penalty on the projection head's last layer raises the linear-probe accuracy of "
           "the representation (before the head) over the same head without it.",
-          "projector_e2e", ("projector_e2e_synthetic", "projector_e2e_digits"),
+          "projector_e2e", ("projector_e2e_sparsehead",),
           "paired by replicate (same data and encoder initialisation), at least 3 replicates: confirmed if "
           "with-minus-without is above t(0.975, n-1) s.e. for every head and data set; contradicted if it is below "
           "-t s.e. for one of them; not reproduced at our scale otherwise (the difference cannot be told from "
@@ -131,7 +131,7 @@ CLAIMS: tuple[Claim, ...] = (
           "Fine-tuning the backbone pre-trained with SparseHead on a small labelled subset (1% or 10% of the "
           "training labels) gives a higher test accuracy than fine-tuning the one pre-trained with the same head "
           "unpenalised.",
-          "projector_e2e", ("projector_e2e_digits",),
+          "projector_e2e", ("projector_e2e_sparsehead",),
           "digits, paired by replicate (same split, encoder initialisation and labelled subset), at least 3 "
           "replicates, each head with and without SparseHead and each label fraction: confirmed if "
           "with-minus-without is above t(0.975, n-1) s.e. for every one; contradicted if below -t s.e. for one of "
