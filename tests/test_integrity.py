@@ -758,3 +758,35 @@ def test_sign_pattern_ascent_keeps_an_optimal_start():
     u0 = np.array([1.0, -1.0]) / np.sqrt(2)
     best, u = _ascent(Y, _SOCP(Y, "CLARABEL"), u0, max_rounds=0)
     assert best == pytest.approx(1 / np.sqrt(2), abs=1e-15) and np.allclose(u, u0)
+
+
+@pytest.mark.parametrize("method", ["exact", "convex"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_rank_and_bases_reach_every_sub_problem(method, seed):
+    """rank=1 (or the same bases passed in) instead of the full class spans: each cluster's feasible plane is
+    the complement of its top singular vector, computed here by numpy's SVD and scipy's null_space, and the
+    optimum on that plane comes from a dense circle grid (error <= pi |y|_max / grid)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((9, 3))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)  # unit rows, as the package requires
+    lab = np.array([0] * 4 + [1] * 5)
+    want = []
+    for k in (0, 1):
+        u_top = np.linalg.svd(X[lab == k].T)[0][:, :1]
+        N = scipy.linalg.null_space(u_top.T)  # (3, 2)
+        Y = X[lab != k] @ N
+        want.append(_brute_force_circle(Y, False, grid=400_000))
+    fn = exact_integrity if method == "exact" else convex_integrity
+    by_rank = fn(X, lab, kind="one", rank=1)
+    bases = [np.linalg.svd(X[lab == k].T)[0][:, :1] for k in (0, 1)]
+    by_bases = fn(X, lab, kind="one", bases=bases)
+    tol = np.pi / 400_000 + 1e-7  # unit rows: |y| <= 1
+    for res in (by_rank, by_bases):
+        for k in (0, 1):
+            assert res.rho_k_lower[k] <= want[k] + tol
+            if method == "exact":
+                assert res.rho_k_lower[k] == pytest.approx(want[k], abs=tol)
+            assert res.rho_k_upper[k] >= want[k] - tol
+    # the full spans (the default: both classes span R^3) leave no feasible direction at all
+    full = fn(X, lab, kind="one")
+    assert full.rho_k_upper.max() <= 1e-9 < min(want)
