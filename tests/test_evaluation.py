@@ -479,3 +479,28 @@ def test_stratified_subset_counts_and_randomness(fraction):
     if fraction < 1:  # a random subset, not the first members of each class
         others = {tuple(stratified_subset(y, fraction, s)) for s in range(5)}
         assert len(others) > 1
+
+
+def test_knn_default_is_the_papers_k5_and_messages_name_their_argument():
+    """Song et al. use k = 5: the five nearest training points vote 1, 1, 0, 1, 0 (label 1 wins); the sixth is 0,
+    so k = 6 ties 3-3 and gives the smaller label 0."""
+    Xtr = np.arange(6.0)[:, None]
+    ytr = np.array([1, 1, 0, 1, 0, 0])
+    X0 = np.array([[-0.5]])
+    assert knn_accuracy(Xtr, ytr, X0, np.array([1])) == 1.0
+    assert knn_accuracy(Xtr, ytr, X0, np.array([1]), k=6) == 0.0
+    with pytest.raises(ValueError, match=r"^train_features must be a 2-d array"):
+        knn_accuracy(np.zeros(3), [0, 1, 0], np.zeros((2, 1)), [0, 1])
+    with pytest.raises(ValueError, match=r"^test_labels"):
+        knn_accuracy(np.zeros((3, 1)), [0, 1, 0], np.zeros((2, 1)), [0, 1, 1], k=1)
+    with pytest.raises(ValueError, match=r"^test_features must be a 2-d array"):
+        knn_accuracy(np.zeros((3, 1)), [0, 1, 0], np.zeros(2), [0, 1], k=1)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 16, 1000])
+def test_knn_every_test_row_is_classified_whatever_the_chunk(chunk):
+    """Each test point equal to a training point takes its label at k = 1: accuracy exactly 1 for any chunk."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((40, 2))
+    y = rng.integers(0, 3, 40)
+    assert knn_accuracy(X, y, X, y, k=1, chunk=chunk) == 1.0
