@@ -790,3 +790,93 @@ def test_rank_and_bases_reach_every_sub_problem(method, seed):
     # the full spans (the default: both classes span R^3) leave no feasible direction at all
     full = fn(X, lab, kind="one")
     assert full.rho_k_upper.max() <= 1e-9 < min(want)
+
+
+def _soft_min_gap(Y):
+    """``mu_end log N``: the soft-min ``-mu log sum_i exp(-a_i / mu)`` lies in ``[min a - mu log N, min a]``, so
+    the global maximiser of the last (``mu_end = 0.01 median|y_i| / sqrt(d)``) smoothing is within this of the
+    optimum."""
+    N, d = Y.shape
+    return 0.01 * np.median(np.linalg.norm(Y, axis=1)) / np.sqrt(d) * np.log(N)
+
+
+@pytest.mark.parametrize("seed, N", [(0, 6), (1, 8), (2, 10), (3, 12), (4, 8), (5, 16)])
+def test_smooth_ascent_ends_within_the_soft_min_gap_of_its_cells_optimum(seed, N):
+    """A heuristic (it can stop at a local maximum: seed 0 here does), but a converged one: at the returned
+    ``u`` no point has ``y_i^T u = 0``, so near ``u`` the objective is the concave ``min_i s_i y_i^T u`` of the
+    sign cell ``s = sign(Y u)``, whose maximum (cvxpy's SOCP) it must reach up to the last smoothing's gap."""
+    rng = np.random.default_rng(100 + seed)
+    Y = rng.standard_normal((N, 3)) * rng.uniform(0.2, 2.0, (N, 1))
+    u = _smooth_ascent(Y, np.random.default_rng(seed))
+    assert np.linalg.norm(u) == pytest.approx(1.0, abs=1e-12)
+    val = np.abs(Y @ u).min()
+    cell = _socp(Y, np.where(Y @ u >= 0, 1.0, -1.0))
+    opt, _, _ = _unsigned_optimum_3d(Y)
+    assert cell - _soft_min_gap(Y) <= val <= min(cell, opt) + 1e-7  # the SOCP solver's accuracy
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_smooth_ascent_in_the_plane_against_a_circle_grid(seed):
+    rng = np.random.default_rng(200 + seed)
+    Y = rng.standard_normal((7, 2))
+    opt = _brute_force_circle(Y, False)
+    val = np.abs(Y @ _smooth_ascent(Y, np.random.default_rng(seed))).min()
+    L = np.linalg.norm(Y, axis=1).max()
+    assert opt - _soft_min_gap(Y) <= val <= opt + np.pi * L / 200_000
+
+
+def test_smooth_ascent_with_one_iteration_returns_the_best_random_start():
+    """No ascent step is evaluated: the result is the best of the ``restarts`` normalised Gaussian starts."""
+    rng = np.random.default_rng(7)
+    Y = rng.standard_normal((9, 4))
+    for restarts in (1, 5):
+        U = np.random.default_rng(3).standard_normal((restarts, 4))
+        U /= np.linalg.norm(U, axis=1, keepdims=True)
+        best = U[np.argmax(np.abs(U @ Y.T).min(axis=1))]
+        np.testing.assert_allclose(_smooth_ascent(Y, np.random.default_rng(3), restarts=restarts, iters=1), best,
+                                   rtol=0, atol=1e-15)
+
+
+def test_smooth_ascent_is_scale_free_and_improves_on_its_starts():
+    """``mu`` scales with the points, so scaling ``Y`` leaves the direction unchanged (up to rounding); more
+    iterations never return a worse direction than the best start (the best is kept)."""
+    rng = np.random.default_rng(8)
+    Y = rng.standard_normal((10, 3))
+    u = _smooth_ascent(Y, np.random.default_rng(4))
+    np.testing.assert_allclose(_smooth_ascent(40.0 * Y, np.random.default_rng(4)), u, atol=1e-8)
+    np.testing.assert_allclose(_smooth_ascent(Y / 40.0, np.random.default_rng(4)), u, atol=1e-8)
+    start = _smooth_ascent(Y, np.random.default_rng(4), iters=1)
+    for iters in (2, 10, 400):
+        got = _smooth_ascent(Y, np.random.default_rng(4), iters=iters)
+        assert np.abs(Y @ got).min() >= np.abs(Y @ start).min()
+    assert np.abs(Y @ u).min() > np.abs(Y @ start).min() + 1e-3  # the ascent does climb here (by 0.04)
+
+
+def test_convex_integrity_starts_from_algorithm1_on_the_same_sub_problems(monkeypatch):
+    """The greedy start is Algorithm 1 run with the caller's kind, sign, bases, rank, seed and options."""
+    import theory.integrity as integrity
+
+    calls = []
+    real = integrity.greedy_integrity
+
+    def spy(*args, **kw):
+        calls.append(kw)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(integrity, "greedy_integrity", spy)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((9, 3))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    lab = np.array([0] * 4 + [1] * 5)
+    bases = [np.linalg.svd(X[lab == k].T)[0][:, :1] for k in (0, 1)]
+    integrity.convex_integrity(X, lab, kind="all", bases=bases, bounds=False, restarts=1,
+                               greedy_kwargs={"T": 3, "alpha": 0.2})
+    integrity.convex_integrity(X, lab, kind="one", rank=1, bounds=False, restarts=1, seed=5)
+    assert len(calls) == 2
+    a, b = calls
+    assert a["kind"] == "all" and a["signed"] is False and a["bases"] is bases and a["rank"] is None
+    assert a["T"] == 3 and a["alpha"] == 0.2
+    assert b["kind"] == "one" and b["rank"] == 1 and b["bases"] is None and "T" not in b
+    assert isinstance(b["seed"], np.random.Generator)
+    integrity.convex_integrity(X, lab, signed=True, bounds=False)
+    assert len(calls) == 2  # the signed problem is convex: no greedy start

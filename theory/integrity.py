@@ -428,14 +428,19 @@ def _smooth_ascent(Y: np.ndarray, rng: np.random.Generator, *, restarts: int = 1
     """Heuristic start for the abs problem: annealed soft-min ascent on the sphere, batched over restarts.
 
     Maximises ``-mu log sum_i exp(-|y_i^T u| / mu)`` by projected gradient
-    with ``mu`` decreasing geometrically; returns the best unit direction
+    with ``mu`` decreasing geometrically from ``0.3 s`` to ``0.01 s``,
+    ``s = median_i ||y_i|| / sqrt(d)``, each step turning ``u`` by the angle
+    ``mu / (2 median_i ||y_i||)`` along the tangent gradient (so the result
+    does not depend on the scale of ``Y``); returns the best unit direction
     found (by the exact objective).  Only used to choose where the SOCP
-    ascent starts; it certifies nothing by itself.
+    ascent starts; it certifies nothing by itself (it can end at a local
+    maximum).
     """
     N, d = Y.shape
     U = rng.standard_normal((restarts, d))
     U /= np.linalg.norm(U, axis=1, keepdims=True)
-    scale = float(np.median(np.linalg.norm(Y, axis=1))) / np.sqrt(d)
+    size = float(np.median(np.linalg.norm(Y, axis=1)))
+    scale = size / np.sqrt(d)
     best_val, best_u = -np.inf, U[0]
     for it in range(iters):
         mu = scale * (0.3 * (0.01 / 0.3) ** (it / max(iters - 1, 1)))
@@ -449,7 +454,8 @@ def _smooth_ascent(Y: np.ndarray, rng: np.random.Generator, *, restarts: int = 1
         W /= W.sum(axis=1, keepdims=True)
         G = (W * np.sign(Z)) @ Y  # gradient of the soft-min
         G -= np.sum(G * U, axis=1, keepdims=True) * U  # tangent to the sphere
-        step = 0.5 * mu / np.maximum(np.linalg.norm(G, axis=1, keepdims=True), 1e-300)
+        # an angle of 0.5 mu / median |y_i| along the tangent gradient: scale-free, like the whole ascent
+        step = 0.5 * (mu / size) / np.maximum(np.linalg.norm(G, axis=1, keepdims=True), 1e-300)
         U = U + step * G
         U /= np.linalg.norm(U, axis=1, keepdims=True)
     return best_u
