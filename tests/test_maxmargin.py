@@ -475,3 +475,40 @@ def test_limits_name_delta_in_their_message(limit):
     with pytest.raises(ValueError) as err:
         limit(1.0, -1.0)
     assert str(err.value) == "delta must be in (0, inf), got -1.0"
+
+
+# ------------------------------------------------------------------ the scalar problem by a direct search in c
+
+
+def _F_scipy(t):
+    """E[(t + Z)_+^2] from scipy's normal cdf and pdf (the definition integrated by parts)."""
+    return (1.0 + t * t) * norm.cdf(t) + t * norm.pdf(t)
+
+
+def _scalar_problem_by_search(rho, eta, delta):
+    """``max_c K_delta(c) / sqrt(1 - q c^2)``, ``q = 1 - (1 + eta)^-2``, straight from its definition in ``c``:
+    ``F^{-1}`` by scipy's brentq, the maximum by a grid over ``c in (0, 1)`` refined by a bounded scalar search
+    (the package parametrises by ``t`` and bisects on derivative signs instead)."""
+    s, q = np.sqrt(rho), 1.0 - (1.0 + eta) ** -2
+
+    def J(c):
+        t = brentq(lambda t: _F_scipy(t) - (1.0 - c * c) / delta, -60.0, 60.0, xtol=1e-15, rtol=1e-15)
+        return (c * s + t) / np.sqrt(1.0 - q * c * c)
+
+    grid = np.linspace(1e-4, 1 - 1e-4, 101)
+    j = int(np.argmax([J(c) for c in grid]))
+    lo, hi = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
+    res = minimize_scalar(lambda c: -J(c), bounds=(lo, hi), method="bounded", options={"xatol": 1e-12})
+    return -res.fun, res.x
+
+
+@pytest.mark.parametrize("rho, eta, delta", [(2.0, 1.5, 2.5), (0.5, -0.6, 1.2), (4.0, 0.0, 3.0), (1.0, 9.0, 0.5),
+                                             (9.0, -0.9, 5.0), (0.3, 0.4, 0.2)])
+def test_margin_and_cosine_against_a_direct_search_over_the_cosine(rho, eta, delta):
+    """The margin is the maximum (accurate to the search's ~1e-12 in value); the cosine is its flat maximiser
+    (sqrt of that accuracy); the error is Phi(-sqrt(rho) c*) at the searched cosine."""
+    assert delta < separability_threshold(rho)
+    kappa, c = _scalar_problem_by_search(rho, eta, delta)
+    assert asymptotic_margin(rho, eta, delta) == pytest.approx(kappa, rel=1e-9)
+    assert asymptotic_cosine(rho, eta, delta) == pytest.approx(c, abs=1e-5)
+    assert asymptotic_error(rho, eta, delta) == pytest.approx(norm.cdf(-np.sqrt(rho) * c), abs=1e-5)
