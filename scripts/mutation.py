@@ -68,7 +68,7 @@ def results(work: Path) -> dict[str, list[str]]:
 
 
 def run(module: str, tests: list[str], max_children: int, *, skip_slow: bool = False,
-        functions: list[str] | None = None) -> dict:
+        functions: list[str] | None = None, sample: int | None = None, sample_seed: int = 0) -> dict:
     work = ROOT / ".mutation" / module
     if work.exists():
         shutil.rmtree(work)
@@ -90,8 +90,32 @@ def run(module: str, tests: list[str], max_children: int, *, skip_slow: bool = F
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     env = {**os.environ, **({"MUTATION_SKIP_SLOW": "1"} if skip_slow else {})}
     names = [f"theory.{module}.{pat}" for pat in functions or []]  # mutmut matches mutant names with wildcards
+    if sample is not None:  # generate the mutants (a pattern matching none runs none), then draw the sample
+        subprocess.run([mutmut, "run", f"theory.{module}.no_such_function*"], cwd=work, check=False, env=env,
+                       stdout=subprocess.DEVNULL)
+        names = sample_mutants(work, module, sample, sample_seed)
+        print(f"theory/{module}.py: a random sample of {len(names)} mutants (seed {sample_seed})", flush=True)
     subprocess.run([mutmut, "run", "--max-children", str(max_children), *names], cwd=work, check=False, env=env)
     return results(work)
+
+
+def sample_mutants(work: Path, module: str, size: int, seed: int = 0) -> list[str]:
+    """A uniform random sample (without replacement, seeded) of the mutant names of ``module``."""
+    import numpy as np
+
+    pool = sorted(f"theory.{module}.{f}" for f in _mutant_sources(work, module) if re.search(r"__mutmut_\d+$", f))
+    idx = np.random.default_rng(seed).choice(len(pool), size=min(size, len(pool)), replace=False)
+    return [pool[i] for i in sorted(idx)]
+
+
+def wilson_interval(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a binomial proportion ``k / n`` (the score of a random sample of mutants)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return max(centre - half, 0.0), min(centre + half, 1.0)
 
 
 def a_sub(line: str) -> str:
@@ -657,6 +681,10 @@ def report(module: str, status: dict[str, list[str]], *, list_survivors: bool = 
     print(f"theory/{module}.py: {total} mutants, {killed} killed, {timeout} timed out, {len(survived)} survived "
           f"({len(status.get('no tests', []))} reached by no test, {len(equivalent)} equivalent), other {other}; "
           f"score {score:.1f}% ((killed + timed out) / non-equivalent)", flush=True)
+    if other.get("not checked") and scored:  # a sample (or a partial run): the score is an estimate
+        lo, hi = wilson_interval(killed + timeout, scored)
+        print(f"  of the {scored} non-equivalent mutants checked: 95% interval {100 * lo:.1f}% to {100 * hi:.1f}% "
+              "(Wilson; meaningful for a random sample, --sample)", flush=True)
     if list_survivors:
         for name in survived:
             print(f"  survived: {name}" + (f"  [equivalent: {equivalent[name]}]" if name in equivalent else ""))
@@ -678,6 +706,10 @@ def main(argv=None) -> int:
     ap.add_argument("--functions", nargs="+", default=None, metavar="PATTERN",
                     help="only the mutants of these functions (mutmut name patterns, e.g. 'x_convex_integrity*'); "
                          "the others are reported as not checked")
+    ap.add_argument("--sample", type=int, default=None, metavar="N",
+                    help="only a uniform random sample of N mutants (for modules whose full run takes hours); the "
+                         "score is then an estimate, printed with its 95%% interval")
+    ap.add_argument("--sample-seed", type=int, default=0, help="seed of --sample's draw (default: 0)")
     ap.add_argument("--summary", action="store_true", help="only summarise the finished runs in .mutation/")
     ap.add_argument("--list", action="store_true", help="with --summary: list the survivors")
     args = ap.parse_args(argv)
@@ -697,7 +729,8 @@ def main(argv=None) -> int:
             print(f"mutation: no test file for theory/{module}.py; name them with --tests", file=sys.stderr)
             return 2
         print(f"theory/{module}.py: tests {' '.join(tests)}", flush=True)
-        report(module, run(module, tests, args.max_children, skip_slow=args.skip_slow, functions=args.functions),
+        report(module, run(module, tests, args.max_children, skip_slow=args.skip_slow, functions=args.functions,
+                               sample=args.sample, sample_seed=args.sample_seed),
                work=ROOT / ".mutation" / module)
     return 0
 
