@@ -880,3 +880,61 @@ def test_convex_integrity_starts_from_algorithm1_on_the_same_sub_problems(monkey
     assert isinstance(b["seed"], np.random.Generator)
     integrity.convex_integrity(X, lab, signed=True, bounds=False)
     assert len(calls) == 2  # the signed problem is convex: no greedy start
+
+
+def _algorithm1_from_the_listing(X, labels, kind, signed, variant, T, alpha, tau, seed):
+    """Appendix Algorithm 1, line by line (lines 3-13 per class), with scipy's null spaces for the projection.
+
+    Extensions of the listing, as documented: ``kind="all"`` projects off every other class's span and takes
+    the minimum over the class's own points; ``signed`` drops the absolute value; ``"signed_step"`` steps towards
+    ``sign(x*^T u) x*``.  Returns the per-class values and directions.
+    """
+    rng = np.random.default_rng(seed)
+    values, dirs = [], []
+    for V, idx in _subproblems_scipy(X, labels, kind):
+        P = V @ V.T
+        pts = X[idx]
+        rho_k, best = -np.inf, None  # line 3
+        u = rng.standard_normal(X.shape[1])  # line 4
+        for _t in range(T + 1):  # line 5
+            u_perp = P @ u / np.linalg.norm(P @ u)  # line 6
+            proj = pts @ u_perp
+            score = proj if signed else np.abs(proj)
+            i = int(np.argmin(score))  # line 7
+            x_star = pts[i] if variant == "paper" else np.sign(proj[i]) * pts[i]
+            u = (u_perp + alpha * x_star) / np.linalg.norm(u_perp + alpha * x_star)  # line 8
+            if abs(rho_k - score[i]) < tau:  # lines 9-10
+                break
+            if score[i] > rho_k:  # line 12: rho_k <- max(rho_k, .), remembering where
+                rho_k, best = score[i], u_perp
+        values.append(rho_k)
+        dirs.append(best)
+    return np.array(values), np.array(dirs)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("kind, signed, variant", [("one", False, "paper"), ("one", False, "signed_step"),
+                                                   ("all", True, "paper"), ("all", False, "signed_step"),
+                                                   ("one", True, "signed_step")])
+@pytest.mark.parametrize("T, alpha, tau", [(1, 0.05, 0.0), (40, 0.05, 0.0), (40, 0.3, 1e-3), (200, 0.01, 1e-9)])
+def test_greedy_follows_the_listing_of_algorithm1_step_by_step(seed, kind, signed, variant, T, alpha, tau):
+    X, labels = _three_cluster_instance(seed)
+    want, want_dirs = _algorithm1_from_the_listing(X, labels, kind, signed, variant, T, alpha, tau, seed + 20)
+    res = greedy_integrity(X, labels, kind=kind, signed=signed, variant=variant, T=T, alpha=alpha, tau=tau,
+                           seed=seed + 20)
+    np.testing.assert_allclose(res.rho_k_lower, want, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(res.directions, want_dirs, rtol=0, atol=1e-9)
+    assert res.rho == pytest.approx(want.min(), abs=1e-10) and res.lower == res.rho
+    trivial = [np.linalg.norm(X[idx] @ V, axis=1).min() for V, idx in _subproblems_scipy(X, labels, kind)]
+    np.testing.assert_allclose(res.rho_k_upper, trivial, rtol=1e-12)
+    assert res.upper == pytest.approx(min(trivial), rel=1e-12)
+    assert (res.method, res.kind, res.signed) == ("greedy", kind, signed)
+
+
+def test_greedy_defaults_are_the_documented_ones():
+    """T = 1000, alpha = 0.05, tau = 1e-9, the paper's step, Definition 1, unsigned."""
+    X, labels = _three_cluster_instance(4)
+    want, want_dirs = _algorithm1_from_the_listing(X, labels, "one", False, "paper", 1000, 0.05, 1e-9, 9)
+    res = greedy_integrity(X, labels, seed=9)
+    np.testing.assert_allclose(res.rho_k_lower, want, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(res.directions, want_dirs, rtol=0, atol=1e-9)
