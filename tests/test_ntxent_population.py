@@ -347,3 +347,39 @@ def test_minimiser_grid_size_range():
     for bad in (2, 10_001):
         with pytest.raises(ValueError, match=r"^n_grid must be an integer in \[3, 10000\], got "):
             minimize_population_ntxent(0.5, 0.5, 1.0, 2, n=4, n_grid=bad)
+
+
+@pytest.mark.parametrize("n", [4, 7, 12])
+@pytest.mark.parametrize("k", [1, 2, 5, 31, 999])
+def test_chi_square_rule_integrates_every_polynomial_of_degree_below_2n_exactly(n, k):
+    """Gauss quadrature with n nodes is exact up to degree 2n - 1: E X^j = k (k + 2) ... (k + 2j - 2) for
+    X ~ chi^2_k, the product in exact integers (scipy.stats.chi2.moment loses digits at high order); a wrong
+    Jacobi matrix breaks the low moments first."""
+    import math
+
+    from scipy.stats import chi2
+
+    from theory.ntxent_population import _chi2
+
+    x, w = _chi2(n, k)
+    assert x.shape == w.shape == (n,) and np.all(w > 0) and np.all(x > 0)
+    assert np.sum(w * x**2) == pytest.approx(chi2(k).moment(2), rel=1e-12)  # the product formula's check
+    for j in range(2 * n):
+        want = float(math.prod(k + 2 * i for i in range(j)))
+        assert np.sum(w * x**j) == pytest.approx(want, rel=1e-9 * (1 + j))
+    x0, w0 = _chi2(n, 0)  # chi^2_0 is the point mass at 0
+    assert x0.tolist() == [0.0] and w0.tolist() == [1.0]
+
+
+@pytest.mark.parametrize("n", [4, 9, 16])
+def test_hermite_rule_integrates_the_normal_moments_exactly(n):
+    from scipy.stats import norm
+
+    from theory.ntxent_population import _hermite
+
+    x, w = _hermite(n)
+    assert w.sum() == pytest.approx(1.0, abs=1e-15)
+    for j in range(2 * n):
+        # the odd moments cancel to 0: the rounding scale is the sum of the terms' magnitudes
+        scale = np.sum(w * np.abs(x) ** j)
+        assert np.sum(w * x**j) == pytest.approx(norm.moment(j) if j else 1.0, rel=1e-10, abs=1e-13 * scale)
