@@ -383,3 +383,15 @@ def test_hermite_rule_integrates_the_normal_moments_exactly(n):
         # the odd moments cancel to 0: the rounding scale is the sum of the terms' magnitudes
         scale = np.sum(w * np.abs(x) ** j)
         assert np.sum(w * x**j) == pytest.approx(norm.moment(j) if j else 1.0, rel=1e-10, abs=1e-13 * scale)
+
+
+def test_documented_defaults():
+    """n = 12 nodes; the minimiser's n_grid = 17 and n_iter = 40 (each visible in t* at the 1e-8 level here)."""
+    a = population_ntxent(0.3, 0.5, 1.0, 1.0, 3)
+    assert a == population_ntxent(0.3, 0.5, 1.0, 1.0, 3, n=12)
+    assert a.value != population_ntxent(0.3, 0.5, 1.0, 1.0, 3, n=11).value
+    t, v = minimize_population_ntxent(0.5, 1.0, 1.0, 3, n=5)
+    assert (t, v) == minimize_population_ntxent(0.5, 1.0, 1.0, 3, n=5, n_grid=17, n_iter=40)
+    assert t != minimize_population_ntxent(0.5, 1.0, 1.0, 3, n=5, n_grid=18)[0]
+    assert t != minimize_population_ntxent(0.5, 1.0, 1.0, 3, n=5, n_iter=41)[0]
+    assert minimize_population_ntxent(0.5, 1.0, 1.0, 3)[0] != t  # and the default n is not 5
