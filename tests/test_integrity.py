@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from theory.integrity import (
     _spectral_upper,
+    class_bases,
     cluster_integrity,
     convex_integrity,
     exact_integrity,
@@ -268,10 +269,11 @@ def _unsigned_optimum_3d(Y):
     return max(best, max(_socp(Y, s) for s in patterns)), best, L * SPHERE_H
 
 
-def _subproblems_scipy(X, labels, kind):
-    """(V_k, idx_k) from scipy.linalg: orth of each class's rows, null_space of the relevant spans."""
+def _subproblems_scipy(X, labels, kind, spans=None):
+    """(V_k, idx_k) from scipy.linalg: orth of each class's rows (or the ``spans`` given), null_space of the
+    relevant spans."""
     K = labels.max() + 1
-    spans = [scipy.linalg.orth(X[labels == k].T) for k in range(K)]
+    spans = [scipy.linalg.orth(X[labels == k].T) for k in range(K)] if spans is None else spans
     out = []
     for k in range(K):
         if kind == "one":
@@ -881,7 +883,7 @@ def test_convex_integrity_starts_from_algorithm1_on_the_same_sub_problems(monkey
     assert len(calls) == 2  # the signed problem is convex: no greedy start
 
 
-def _algorithm1_from_the_listing(X, labels, kind, signed, variant, T, alpha, tau, seed):
+def _algorithm1_from_the_listing(X, labels, kind, signed, variant, T, alpha, tau, seed, spans=None):
     """Appendix Algorithm 1, line by line (lines 3-13 per class), with scipy's null spaces for the projection.
 
     Extensions of the listing, as documented: ``kind="all"`` projects off every other class's span and takes
@@ -890,7 +892,7 @@ def _algorithm1_from_the_listing(X, labels, kind, signed, variant, T, alpha, tau
     """
     rng = np.random.default_rng(seed)
     values, dirs = [], []
-    for V, idx in _subproblems_scipy(X, labels, kind):
+    for V, idx in _subproblems_scipy(X, labels, kind, spans):
         P = V @ V.T
         pts = X[idx]
         rho_k, best = -np.inf, None  # line 3
@@ -937,3 +939,293 @@ def test_greedy_defaults_are_the_documented_ones():
     res = greedy_integrity(X, labels, seed=9)
     np.testing.assert_allclose(res.rho_k_lower, want, rtol=0, atol=1e-10)
     np.testing.assert_allclose(res.directions, want_dirs, rtol=0, atol=1e-9)
+
+
+# ---------------------------------------------------------------- degenerate structures, by construction
+
+
+def _planar_two_class():
+    """R^2: class 0 = {e1}, class 1 = three unit points; with U_0 = span(e1) the feasible direction is +-e2."""
+    X = np.array([[1.0, 0.0], [np.cos(0.4), np.sin(0.4)], [np.cos(2.0), np.sin(2.0)], [np.cos(-1.0), np.sin(-1.0)]])
+    return X, np.array([0, 1, 1, 1])
+
+
+@pytest.mark.parametrize("empty", ["no column", "a zero column"])
+def test_a_given_empty_basis_is_the_zero_subspace(empty):
+    """A class basis with no column (or only a zero column) is the subspace {0}: for Definition 1 the direction of
+    that class is free in R^2, so rho_0 = max_u min_{class 1} |x^T u|, from a dense circle grid."""
+    X, lab = _planar_two_class()
+    B0 = np.zeros((2, 0)) if empty == "no column" else np.zeros((2, 1))
+    bases = [B0, np.array([[np.cos(0.4)], [np.sin(0.4)]])]
+    probs = integrity_problems(X, lab, "one", bases=bases)
+    V0, idx0 = probs[0]
+    assert V0.shape == (2, 2) and np.allclose(V0.T @ V0, np.eye(2)) and idx0.tolist() == [1, 2, 3]
+    V1, _ = probs[1]
+    assert V1.shape == (2, 1) and abs(V1[:, 0] @ [np.cos(0.4), np.sin(0.4)]) < 1e-12
+    want0 = _brute_force_circle(X[1:], False)
+    for fn in (exact_integrity, convex_integrity):
+        res = fn(X, lab, kind="one", bases=bases)
+        assert res.rho_k_lower[0] == pytest.approx(want0, abs=1e-4)
+    # kind="all" with every other basis empty: cluster 1's direction is free as well
+    V, idx = integrity_problems(X, lab, "all", bases=bases)[1]
+    assert V.shape == (2, 2) and idx.tolist() == [1, 2, 3]
+
+
+def test_a_class_spanning_the_whole_space_leaves_no_direction():
+    """Class 0 spans R^2: V_0 = {0}, so rho_0 = 0 with a zero direction for every method (Algorithm 1 has no
+    admissible u); class 1 = {x} with x = (cos 0.3, sin 0.3) leaves u = +-(-sin 0.3, cos 0.3), where class 0's
+    points e1, e2 are seen at sin 0.3 and cos 0.3: rho_1 = sin 0.3, exactly, for every method."""
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [np.cos(0.3), np.sin(0.3)]])
+    lab = np.array([0, 0, 1])
+    V0, _ = integrity_problems(X, lab, "one")[0]
+    assert V0.shape == (2, 0)
+    for method in ("greedy", "convex", "exact"):
+        res = cluster_integrity(X, lab, method, **({} if method == "exact" else {"seed": 0}))
+        assert res.rho_k_lower[0] == 0.0 and res.rho_k_upper[0] == 0.0 and not np.any(res.directions[0])
+        assert res.rho == 0.0 and res.upper == 0.0
+        assert res.rho_k_lower[1] == pytest.approx(np.sin(0.3), abs=1e-9)
+        assert res.rho_k_upper[1] == pytest.approx(np.sin(0.3), abs=1e-9)
+
+
+def test_one_dimensional_inputs():
+    """m = 1: every class spans R^1, nothing is feasible, rho = 0."""
+    X = np.array([[1.0], [-1.0], [1.0]])
+    lab = np.array([0, 1, 1])
+    for kind in ("one", "all"):
+        assert all(V.shape == (1, 0) for V, _ in integrity_problems(X, lab, kind))
+        for method in ("greedy", "convex", "exact"):
+            res = cluster_integrity(X, lab, method, kind=kind)
+            assert res.rho == 0.0 and res.upper == 0.0
+
+
+def test_integrity_problems_of_a_single_class():
+    """K = 1 (integrity_problems itself does not require two classes): kind="all" has no other subspace, so the
+    feasible space is R^m and the minimum runs over every point; kind="one" is the complement of the span."""
+    X = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    (V, idx), = integrity_problems(X, np.array([0, 0]), "all")
+    assert V.shape == (3, 3) and np.allclose(V.T @ V, np.eye(3)) and idx.tolist() == [0, 1]
+    (V, idx), = integrity_problems(X, np.array([0, 0]), "one")
+    assert V.shape == (3, 1) and abs(abs(V[2, 0]) - 1.0) < 1e-12 and idx.size == 0
+
+
+def test_integrity_problems_default_kind_and_tolerance():
+    """The default kind is Definition 1's; tol sets the numerical rank of each class span (relative to the top
+    singular value): a class that is a line up to a 1e-4 wobble is a plane at tol = 1e-9, a line at tol = 1e-2."""
+    X, labels = _three_cluster_instance(1)
+    for (Va, ia), (Vb, ib) in zip(integrity_problems(X, labels), integrity_problems(X, labels, "one")):
+        assert Va.shape == Vb.shape and np.array_equal(ia, ib)
+    a = np.array([1.0, 0.0, 0.0])
+    rows = [a, np.array([1.0, 1e-4, 0.0]), np.array([0.0, 0.0, 1.0])]
+    X = np.array([r / np.linalg.norm(r) for r in rows])
+    lab = np.array([0, 0, 1])
+    assert integrity_problems(X, lab, "one")[0][0].shape == (3, 1)  # span{x0, x1} is a plane
+    assert integrity_problems(X, lab, "one", tol=1e-2)[0][0].shape == (3, 2)  # a line at tol = 1e-2
+    assert class_bases(X, lab, tol=1e-2)[0].shape == (3, 1) and class_bases(X, lab)[0].shape == (3, 2)
+
+
+def test_integer_inputs_are_read_as_floats():
+    X = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    lab = np.array([0, 0, 1])
+    ref = exact_integrity(X.astype(float), lab)
+    res = exact_integrity(X, lab, bases=[np.array([[1, 0], [0, 1], [0, 0]]), np.array([[0], [0], [1]])])
+    np.testing.assert_allclose(res.rho_k_lower, ref.rho_k_lower, atol=1e-12)
+    assert [b.dtype for b in class_bases(X, lab)] == [np.float64, np.float64]
+
+
+def test_non_unit_rows_are_refused_with_the_parameter_name():
+    for fn in (cluster_integrity, greedy_integrity, convex_integrity, exact_integrity):
+        with pytest.raises(ValueError, match=r"^X must have unit-norm rows"):
+            fn(np.ones((3, 2)), [0, 0, 1])
+
+
+def test_greedy_with_rank_or_bases_runs_on_those_subspaces():
+    """rank = 1 (and the same bases passed in) against the listing run on the rank-1 sub-problems."""
+    X, labels = _three_cluster_instance(2)
+    bases = [np.linalg.svd(X[labels == k].T)[0][:, :1] for k in range(3)]
+    want, _ = _algorithm1_from_the_listing(X, labels, "one", False, "paper", 30, 0.05, 0.0, 4, spans=bases)
+    for kw in (dict(rank=1), dict(bases=bases)):
+        res = greedy_integrity(X, labels, T=30, tau=0.0, seed=4, **kw)
+        np.testing.assert_allclose(res.rho_k_lower, want, rtol=0, atol=1e-10)
+    full, _ = _algorithm1_from_the_listing(X, labels, "one", False, "paper", 30, 0.05, 0.0, 4)
+    assert np.abs(full - want).max() > 1e-3  # the rank-1 sub-problems are other problems
+
+
+def test_signed_integrity_of_every_cluster_against_the_min_norm_point():
+    """signed=True, kind="all", K = 3 with 0 outside each cluster's projected hull: rho_k = dist(0, conv{P x_i}),
+    from cvxpy's SOCP written here, for every cluster (not only the first)."""
+    X, labels = _three_cluster_instance(0)
+    X = X.copy()
+    X[labels < 2] = np.abs(X[labels < 2])  # points of the lines on one side
+    want = [_socp(X[idx] @ V, np.ones(idx.size)) for V, idx in _subproblems_scipy(X, labels, "all")]
+    for fn in (convex_integrity, exact_integrity):
+        res = fn(X, labels, kind="all", signed=True)
+        for k in range(3):
+            if want[k] > 1e-6:
+                assert res.rho_k_lower[k] == pytest.approx(want[k], abs=1e-6)
+                assert res.rho_k_upper[k] == pytest.approx(want[k], abs=1e-6)
+        assert sum(w > 1e-6 for w in want) >= 2
+
+
+def test_a_point_inside_the_other_subspaces_gives_zero_integrity_for_every_method():
+    """One point of class 1 lies in U_0: it is seen at 0 by every direction orthogonal to U_0, so rho_0 = 0,
+    certified by every method's upper bound."""
+    X = np.array([[1.0, 0, 0], [0, 1.0, 0], [1.0, 0, 0], [0, 0.6, 0.8], [0, -0.8, 0.6], [0.6, 0, 0.8]])
+    lab = np.array([0, 0, 1, 1, 1, 1])
+    for method in ("exact", "convex"):
+        res = cluster_integrity(X, lab, method)
+        assert res.rho_k_lower[0] == pytest.approx(0.0, abs=1e-9) and res.rho_k_upper[0] == pytest.approx(0.0, abs=1e-7)
+
+
+def test_max_exact_points_counts_the_points_of_each_sub_problem():
+    """The limit is on the number of points (rows), not the dimension; 15 points exceed the default 14."""
+    X, lab = _planar_two_class()  # class 0's sub-problem: 3 points in a 1-dimensional space
+    exact_integrity(X, lab, max_exact_points=3)  # 3 points: allowed
+    with pytest.raises(ValueError, match=r"^X has 3 points in cluster 0's sub-problem, more than "
+                                         r"max_exact_points=2; use method='convex'$"):
+        exact_integrity(X, lab, max_exact_points=2)
+    rng = np.random.default_rng(0)
+    P = rng.standard_normal((16, 3))
+    P /= np.linalg.norm(P, axis=1, keepdims=True)
+    with pytest.raises(ValueError, match=r"^X has 15 points in cluster 0's sub-problem, more than max_exact_points=14"):
+        exact_integrity(P, [0] + [1] * 15)
+
+
+def test_convex_integrity_is_seeded_and_its_bounds_only_raise_the_lower_bound():
+    """The same seed gives the same result bit for bit; the cutting-plane bound (bounds=True) can only raise the
+    lower bound found by the ascent (bounds=False), never lower it."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((16, 4))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    lab = np.array([0, 0] + [1] * 14)
+    a = convex_integrity(X, lab, seed=7, subset_size=5)
+    b = convex_integrity(X, lab, seed=7, subset_size=5)
+    np.testing.assert_array_equal(a.directions, b.directions)
+    np.testing.assert_array_equal(a.rho_k_upper, b.rho_k_upper)
+    nob = convex_integrity(X, lab, seed=7, bounds=False)
+    assert np.all(a.rho_k_lower >= nob.rho_k_lower - 1e-12)
+    for k in range(2):
+        V, idx = integrity_problems(X, lab, "one")[k]
+        assert np.abs(X[idx] @ a.directions[k]).min() == pytest.approx(a.rho_k_lower[k], abs=1e-12)
+
+
+def test_convex_integrity_defaults():
+    """sdp=True, subset_size=10, restarts=16, solver CLARABEL: the defaults spelled out give the same result."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((14, 4))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    lab = np.array([0, 0] + [1] * 12)
+    a = convex_integrity(X, lab, seed=1)
+    b = convex_integrity(X, lab, seed=1, sdp=True, subset_size=10, restarts=16, solver="CLARABEL", bounds=True)
+    np.testing.assert_array_equal(a.rho_k_upper, b.rho_k_upper)
+    np.testing.assert_array_equal(a.directions, b.directions)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cutting_plane_bound_starts_from_the_points_closest_to_the_boundary(seed):
+    """size = 1: the one point with the smallest |y_i^T u| (its norm is its own max-min); size = 3: the three
+    such points, whose max-min comes from a circle grid; the returned direction is evaluated on all points."""
+    rng = np.random.default_rng(30 + seed)
+    Y = rng.standard_normal((7, 2))
+    u = rng.standard_normal(2)
+    u /= np.linalg.norm(u)
+    order = np.argsort(np.abs(Y @ u))
+    ub1, _ = _cutting_plane_upper(Y, u, 1)
+    assert ub1 == pytest.approx(np.linalg.norm(Y[order[0]]), rel=1e-9)
+    ub3, u3 = _cutting_plane_upper(Y, u, 3)
+    want = _brute_force_circle(Y[order[:3]], False)
+    L = np.linalg.norm(Y, axis=1).max()
+    assert ub3 == pytest.approx(want, abs=np.pi * L / 200_000 + 1e-7)
+    assert np.abs(Y @ u3).min() <= ub3 + 1e-9
+
+
+def test_spectral_upper_bound_in_one_and_zero_dimensions():
+    """d = 1: max_u min |y_i u| = min |y_i| and lambda_max(sum p_i y_i^2) is smallest with all weight on it;
+    d = 0 (no feasible direction): 0."""
+    assert _spectral_upper(np.array([[0.5], [-2.0], [1.5]])) == pytest.approx(0.5, rel=1e-3)
+    assert _spectral_upper(np.array([[0.5], [-2.0], [1.5]])) >= 0.5 - 1e-12
+    assert _spectral_upper(np.zeros((4, 0))) == 0.0
+
+
+def test_socp_falls_back_to_scs_when_the_solver_fails(monkeypatch):
+    """A SolverError of the chosen solver: the pattern's SOCP is solved by SCS instead (accurate to ~1e-4)."""
+    import cvxpy as cp
+
+    from theory.integrity import _SOCP
+
+    real = cp.Problem.solve
+
+    def failing(self, *a, solver=None, **kw):
+        if solver != "SCS":
+            raise cp.error.SolverError("planted failure")
+        return real(self, *a, solver=solver, **kw)
+
+    rng = np.random.default_rng(0)
+    Y = rng.standard_normal((6, 3))
+    s = np.where(Y @ rng.standard_normal(3) >= 0, 1.0, -1.0)
+    want = _pattern_value(Y, s)
+    monkeypatch.setattr(cp.Problem, "solve", failing)
+    u, ub = _SOCP(Y, "CLARABEL").solve(s)
+    assert np.linalg.norm(u) == pytest.approx(1.0) and (s * (Y @ u)).min() == pytest.approx(want, abs=1e-3)
+    assert ub >= want - 1e-3
+
+
+def test_exact_integrity_of_a_cluster_inside_the_other_subspaces_has_a_zero_direction():
+    """Every point of class 1 lies in U_0 (kind="one", cluster 0): Y = 0, rho_0 = 0 and no direction is claimed."""
+    X = np.array([[1.0, 0, 0], [0, 1.0, 0], [0.6, 0.8, 0], [0.8, -0.6, 0]])
+    lab = np.array([0, 0, 1, 1])
+    for fn in (exact_integrity, convex_integrity):
+        res = fn(X, lab)
+        assert res.rho_k_lower[0] == 0.0 and res.rho_k_upper[0] == 0.0 and not np.any(res.directions[0])
+
+
+@pytest.mark.parametrize("case", ["outside", "inside", "rank-deficient"])
+def test_signed_optimum_is_positively_homogeneous(case):
+    """max_{|u|=1} min_i (c y_i)^T u = c max_u min_i y_i^T u for c > 0: the same bounds, scaled, at 1e-6 and 1e6
+    (the branch rules -- 0 outside the hull, the rank of Y -- must be scale-free)."""
+    from theory.integrity import _SOCP, _signed_optimum
+
+    rng = np.random.default_rng(5)
+    Y = rng.standard_normal((6, 3))
+    if case == "outside":
+        Y[:, 0] = np.abs(Y[:, 0]) + 0.5
+    elif case == "inside":
+        Y -= Y.mean(axis=0)
+    else:
+        Y[:, 2] = 0.0
+        Y[:, :2] -= Y[:, :2].mean(axis=0)
+    lo, hi, _ = _signed_optimum(Y, _SOCP(Y, "CLARABEL"))
+    for c in (1e-6, 1e6):
+        lo_c, hi_c, u = _signed_optimum(c * Y, _SOCP(c * Y, "CLARABEL"))
+        # the conic solver's tolerances are absolute (~1e-8 on values of size 1, ~1e-10 observed at size 1e-6)
+        assert lo_c == pytest.approx(c * lo, rel=1e-3, abs=1e-7 * c)
+        assert hi_c == pytest.approx(c * hi, rel=1e-3, abs=1e-7 * c)
+        assert np.linalg.norm(u) == pytest.approx(1.0)
+
+
+def test_signed_optimum_uses_facets_up_to_dimension_8_by_default():
+    """The documented default max_hull_dim = 8: at d = 9 the bounds are the facet-free ones (as with
+    max_hull_dim=8), at d = 8 the facets give the exact value (as with a larger limit)."""
+    from theory.integrity import _SOCP, _signed_optimum
+
+    rng = np.random.default_rng(1)
+    for d in (8, 9):
+        Y = rng.standard_normal((d + 3, d))
+        Y -= Y.mean(axis=0)
+        got = _signed_optimum(Y, _SOCP(Y, "CLARABEL"))
+        same = _signed_optimum(Y, _SOCP(Y, "CLARABEL"), max_hull_dim=8)
+        other = _signed_optimum(Y, _SOCP(Y, "CLARABEL"), max_hull_dim=7 if d == 8 else 9)
+        assert got[:2] == pytest.approx(same[:2], abs=1e-12)
+        assert abs(got[1] - other[1]) > 1e-3  # the two rules give different upper bounds here
+
+
+def test_convex_integrity_passes_restarts_to_the_soft_min_start(monkeypatch):
+    import theory.integrity as integrity
+
+    seen = []
+    real = integrity._smooth_ascent
+    monkeypatch.setattr(integrity, "_smooth_ascent", lambda Y, rng, **kw: seen.append(kw) or real(Y, rng, **kw))
+    X, lab = _planar_two_class()
+    integrity.convex_integrity(X, lab, restarts=3, bounds=False)
+    integrity.convex_integrity(X, lab, bounds=False)
+    assert seen and all(kw == {"restarts": 3} for kw in seen[: len(seen) // 2])
+    assert all(kw == {"restarts": 16} for kw in seen[len(seen) // 2:])
