@@ -1229,3 +1229,17 @@ def test_convex_integrity_passes_restarts_to_the_soft_min_start(monkeypatch):
     integrity.convex_integrity(X, lab, bounds=False)
     assert seen and all(kw == {"restarts": 3} for kw in seen[: len(seen) // 2])
     assert all(kw == {"restarts": 16} for kw in seen[len(seen) // 2:])
+
+
+def test_class_bases_of_empty_zero_and_one_dimensional_classes():
+    """class_bases does not validate: an empty class and a class of zero rows have the empty basis (m, 0);
+    in R^1 a single point spans the line."""
+    X = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    B = class_bases(X, np.array([0, 0, 2]))
+    assert [b.shape for b in B] == [(3, 2), (3, 0), (3, 1)]
+    B = class_bases(np.array([[0.0, 0.0], [1.0, 0.0]]), np.array([0, 1]))
+    assert [b.shape for b in B] == [(2, 0), (2, 1)]
+    B = class_bases(np.array([[1.0], [-1.0]]), np.array([0, 1]))
+    assert [b.shape for b in B] == [(1, 1), (1, 1)] and abs(B[0][0, 0]) == pytest.approx(1.0)
+    B = class_bases(X, np.array([0, 0, 1]), rank=1)
+    assert [b.shape for b in B] == [(3, 1), (3, 1)]
