@@ -1246,3 +1246,55 @@ def test_class_bases_of_empty_zero_and_one_dimensional_classes():
     assert [b.shape for b in B] == [(1, 1), (1, 1)] and abs(B[0][0, 0]) == pytest.approx(1.0)
     B = class_bases(X, np.array([0, 0, 1]), rank=1)
     assert [b.shape for b in B] == [(3, 1), (3, 1)]
+
+
+def test_simplex_projection_of_a_single_row_and_of_a_stacked_batch():
+    """Each row is projected, whatever the leading dimensions: a 1-d vector and a (2, 3, n) batch."""
+    rng = np.random.default_rng(9)
+    v = 3.0 * rng.standard_normal(6)
+    np.testing.assert_allclose(_project_simplex(v), _simplex_projection_bisection(v), atol=1e-9)
+    V = rng.standard_normal((2, 3, 5))
+    P = _project_simplex(V)
+    assert P.shape == V.shape
+    for i in range(2):
+        for j in range(3):
+            np.testing.assert_allclose(P[i, j], _simplex_projection_bisection(V[i, j]), atol=1e-9)
+
+
+@pytest.mark.parametrize("scale", [0.1, 1.0, 5.0])
+def test_min_norm_in_hull_meets_the_fista_rate(scale):
+    """Beck & Teboulle (2009, Thm 4.4): after k accelerated projected-gradient steps with step 1/L on
+    f(p) = p^T G p (L = 2 lambda_max(G)), f(p_k) - f* <= 2 L ||p_0 - p*||^2 / (k + 1)^2; f*, p* from cvxpy."""
+    rng = np.random.default_rng(3)
+    Ys = [scale * (rng.standard_normal((6, 3)) + c * rng.standard_normal(3)) for c in (0.5, 2.0)]
+    G = np.stack([Y @ Y.T for Y in Ys])
+    for b, Y in enumerate(Ys):
+        q = cp.Variable(6, nonneg=True)
+        prob = cp.Problem(cp.Minimize(cp.sum_squares(Y.T @ q)), [cp.sum(q) == 1])
+        prob.solve(solver="CLARABEL", tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+        f_star, p_star = prob.value, np.clip(q.value, 0, None) / np.clip(q.value, 0, None).sum()
+        L = 2 * np.linalg.eigvalsh(G[b])[-1]
+        R2 = np.sum((np.full(6, 1 / 6) - p_star) ** 2)
+        for k in (1, 3, 10, 30):
+            p = min_norm_in_hull(G, iters=k, tol=0.0)[b]
+            assert p @ G[b] @ p - f_star <= 2 * L * R2 / (k + 1) ** 2 + 1e-9 * scale**2
+
+
+def test_sign_pattern_enumeration_in_chunks_is_the_same_as_in_one_block():
+    from theory.integrity import _enumerate
+
+    rng = np.random.default_rng(4)
+    Y = rng.standard_normal((5, 3))
+    S, ub, V = _enumerate(Y, 400)
+    for chunk in (1, 3, 7):
+        S2, ub2, V2 = _enumerate(Y, 400, chunk=chunk)
+        np.testing.assert_array_equal(S2, S)
+        # a block stops when all its patterns are converged (f - f* <= 1e-13 L): |v| agrees to sqrt(1e-13 L)
+        tol = np.sqrt(1e-13 * 2 * np.linalg.eigvalsh(Y @ Y.T)[-1])
+        np.testing.assert_allclose(ub2, ub, rtol=0, atol=tol)
+        np.testing.assert_allclose(V2, V, rtol=0, atol=tol)
+    # each pattern's value is the distance from 0 to the hull of its signed points (a QP per pattern)
+    for s, u in zip(S[:4], ub[:4]):
+        q = cp.Variable(5, nonneg=True)
+        cp.Problem(cp.Minimize(cp.sum_squares((s[:, None] * Y).T @ q)), [cp.sum(q) == 1]).solve(solver="CLARABEL")
+        assert u == pytest.approx(np.linalg.norm(q.value @ (s[:, None] * Y)), abs=1e-5)
