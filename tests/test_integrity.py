@@ -1298,3 +1298,30 @@ def test_sign_pattern_enumeration_in_chunks_is_the_same_as_in_one_block():
         q = cp.Variable(5, nonneg=True)
         cp.Problem(cp.Minimize(cp.sum_squares((s[:, None] * Y).T @ q)), [cp.sum(q) == 1]).solve(solver="CLARABEL")
         assert u == pytest.approx(np.linalg.norm(q.value @ (s[:, None] * Y)), abs=1e-5)
+
+
+def test_greedy_step_onto_the_origin_ends_the_search():
+    """alpha = 1 with the other class at +-e2 and V = span(e2): the first tied point is x* = -e2, so from
+    u_perp = e2 the step u_perp + x* is 0 and the search stops with the value 1 found; from u_perp = -e2 it
+    goes on. Either way rho_0 = 1 = min ||P x||."""
+    X = np.array([[1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])
+    lab = np.array([0, 1, 1])
+    signs = set()
+    for seed in range(8):
+        signs.add(np.sign(np.random.default_rng(seed).standard_normal(2)[1]))
+        res = greedy_integrity(X, lab, alpha=1.0, T=5, tau=0.0, seed=seed)
+        assert res.rho_k_lower[0] == pytest.approx(1.0, abs=1e-15) and res.rho_k_upper[0] == pytest.approx(1.0)
+    assert signs == {-1.0, 1.0}  # both starts occur
+
+
+def test_class_span_rank_is_relative_to_the_top_singular_value():
+    """Four unit rows close to a line: singular values s0 ~ 2 and s1 ~ 0.015. The numerical rank counts
+    s > tol * s0: at tol = 0.01 the threshold is 0.02 (a line), at tol = 0.005 it is 0.01 (a plane)."""
+    t = np.array([-0.01, 0.0, 0.004, 0.012])
+    rows = np.stack([np.cos(t), np.sin(t), np.zeros(4)], axis=1)
+    X = np.concatenate([rows, [[0.0, 0.0, 1.0]]])
+    lab = np.array([0, 0, 0, 0, 1])
+    s = np.linalg.svd(rows, compute_uv=False)
+    assert 0.005 * s[0] < s[1] < 0.01 * s[0] and s[0] > 1.9
+    assert class_bases(X, lab, tol=0.01)[0].shape == (3, 1)
+    assert class_bases(X, lab, tol=0.005)[0].shape == (3, 2)
