@@ -395,3 +395,92 @@ def test_documented_defaults():
     assert t != minimize_population_ntxent(0.5, 1.0, 1.0, 3, n=5, n_grid=18)[0]
     assert t != minimize_population_ntxent(0.5, 1.0, 1.0, 3, n=5, n_iter=41)[0]
     assert minimize_population_ntxent(0.5, 1.0, 1.0, 3)[0] != t  # and the default n is not 5
+    assert cosine_terms(0.3, 0.5, 1.0, 1.0, 3) == cosine_terms(0.3, 0.5, 1.0, 1.0, 3, 12)
+    assert cosine_terms(0.3, 0.5, 1.0, 1.0, 3) != cosine_terms(0.3, 0.5, 1.0, 1.0, 3, 13)
+
+
+@pytest.mark.parametrize("p", [2, 3, 4, 10, 1000, 10**6])
+def test_finite_p_coefficient_scales_with_the_mean_chi_length(p):
+    """kappa_p = E sqrt(chi^2_{p-1} / (p - 1)), the mean length of the normalised perpendicular part, from
+    scipy's chi distribution (an independent computation of the Gamma-function ratio); kappa_p < 1 (Jensen) and
+    -> 1 as p grows.  At p = 1e6 the difference of two log-Gamma values near 6e6 keeps about 9 digits (measured
+    error 4e-10), hence the looser tolerance there."""
+    from scipy.stats import chi
+
+    kappa = chi(p - 1).mean() / np.sqrt(p - 1)
+    ratio = rank_one_sqrt_coefficient(0.5, 0.7, 1.3, p) / rank_one_sqrt_coefficient(0.5, 0.7, 1.3, None)
+    assert ratio == pytest.approx(kappa, rel=1e-10 if p <= 1000 else 2e-9)
+    assert ratio < 1.0
+
+
+@pytest.mark.parametrize("tau", [0.2, 0.3, 1.0, 5.0])
+def test_layer_integrals_against_the_naive_integrands_on_the_half_line(tau):
+    """J1 = int_0^inf [log cosh(u/tau) - log cosh(1/tau)] dw and J2 = int_0^inf [cosh(u/tau)/cosh(1/tau) - 1] dw,
+    u = w / sqrt(1 + w^2), by scipy's adaptive quadrature on [0, inf) with the integrands as written (no
+    change of variable, no cancellation-free rewriting); for tau in [0.2, 5] neither overflows nor cancels
+    badly, so they agree to about 1e-12."""
+    from scipy import integrate
+
+    from theory.ntxent_population import _layer_integrals
+
+    def log_ratio(w):
+        return np.log(np.cosh(w / np.sqrt(1 + w * w) / tau)) - np.log(np.cosh(1 / tau))
+
+    def ratio_minus_one(w):
+        return np.cosh(w / np.sqrt(1 + w * w) / tau) / np.cosh(1 / tau) - 1
+
+    want = [integrate.quad(g, 0.0, np.inf, epsabs=1e-14, epsrel=1e-11, limit=500)[0] for g in (log_ratio, ratio_minus_one)]
+    got = _layer_integrals(tau)
+    assert got[0] == pytest.approx(want[0], rel=1e-9) and got[1] == pytest.approx(want[1], rel=1e-9)
+    assert got[0] < got[1] < 0  # log r <= r - 1
+
+
+def test_minimiser_reports_an_end_point_exactly_when_the_loss_is_flat_to_it():
+    """Where L_inf is flat to 1e-12 |L| towards an end, the end itself is reported, with its closed-form value:
+    t = 1 at sigma2 = 1, tau = 100, rho = 100 (K = 1.7e-15, through phi(sqrt(50)): the sqrt(eps) gain is invisible),
+    where L(1) = -E sign(a_u b_u) / tau + log cosh(1/tau); t = 0 at sigma2 = rho = 1e-3, tau = 1, where
+    L(0) = -1 / (tau (1 + sigma2)).  No value of the same 6-node rule on a grid of 21 t lies below the reported
+    one by more than the documented 1e-12 |L|, up to the refined value's rounding."""
+    from scipy.stats import multivariate_normal
+
+    s, tau, rho = 1.0, 100.0, 100.0
+    t, v = minimize_population_ntxent(s, tau, rho, None, n=6)
+    S, r = 1.0 + s, np.sqrt(rho)
+    both_neg = multivariate_normal(mean=[0.0, 0.0], cov=[[S, 1.0], [1.0, S]]).cdf([-r, -r])
+    sign_mean = 1.0 - 4.0 * (ndtr(-r / np.sqrt(S)) - both_neg)
+    assert t == 1.0 and v == pytest.approx(-sign_mean / tau + np.log(np.cosh(1.0 / tau)), rel=1e-12)
+    for x in np.linspace(0.0, 1.0, 21):
+        assert population_ntxent(x, s, tau, rho, None, n=6).value >= v - 1e-12 * abs(v) - 1e-15
+    s, tau, rho = 1e-3, 1.0, 1e-3
+    t, v = minimize_population_ntxent(s, tau, rho, None, n=6)
+    assert t == 0.0 and v == pytest.approx(-1.0 / (tau * (1.0 + s)), rel=1e-12)
+    for x in np.linspace(0.0, 1.0, 21):
+        assert population_ntxent(x, s, tau, rho, None, n=6).value >= v - 1e-12 * abs(v) - 1e-15
+
+
+@settings(max_examples=20)
+@given(centre=st.floats(-3.0, 3.0), width=st.floats(1e-4, 2.0), lo=st.integers(-6, -1), length=st.integers(2, 12),
+       step=st.sampled_from([0.5, 1.0, 2.0]))
+@example(centre=0.0, width=1.0, lo=-2, length=4, step=1.0).via("centred")
+@example(centre=3.0, width=1e-4, lo=-1, length=2, step=2.0).via("centre outside, thinnest layer")
+@example(centre=-1.0, width=2.0, lo=-1, length=2, step=0.5).via("centre on the lower end")
+def test_layer_edges_hold_the_uniform_grid_and_the_geometric_ladder(centre, width, lo, length, step):
+    """The documented panel edges: sorted, inside [lo, hi]; every point lo + k step of the uniform grid; the
+    centre (clipped); and each rung centre +- width 2^j / 100 of the ladder (clipped to the range), from the
+    finest, width / 100, up to the first rung beyond the range."""
+    from theory.ntxent_population import _layer_edges
+
+    hi = lo + length
+    e = _layer_edges(np.array(centre), width, float(lo), float(hi), step)
+    assert np.all(np.diff(e) >= 0) and e[0] == lo and e[-1] == hi
+
+    def has(x):
+        return np.min(np.abs(e - np.clip(x, lo, hi))) <= 1e-12 * (1 + abs(x))
+
+    assert all(has(lo + k * step) for k in range(int(round(length / step)) + 1))
+    assert has(centre)
+    j = 0
+    while width * 2.0**j / 100 <= 2 * (hi - lo):
+        assert has(centre + width * 2.0**j / 100) and has(centre - width * 2.0**j / 100), j
+        j += 1
+    assert len(e) <= 2 * (j + 2) + int(round(length / step)) + 2  # no rungs beyond the first past the range
