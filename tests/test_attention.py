@@ -5,6 +5,8 @@ from hypothesis import strategies as st
 
 from theory.attention import score_log_sharpness, sharpness
 
+from _budget import examples
+
 
 def _brute_sharpness(A, labels, include_diagonal=True):
     # Definition 2 literally: the infimum over all quadruples (i, j, p, q) of A_ij / A_pq.
@@ -207,7 +209,7 @@ def test_counterexample_strict_inequality_fails_at_the_minimising_point():
         assert np.all(own >= rb**2 * (1 - 1e-6))
 
 
-@settings(max_examples=8)  # each example solves small cone programs
+@settings(max_examples=examples(8))  # each example solves small cone programs
 @given(tilt=st.floats(0.05, 0.6))
 @example(tilt=0.05)  # nearly coplanar: the smallest integrity
 def test_definition1_rho_is_the_wrong_constant_for_K3(tilt):

@@ -22,6 +22,8 @@ from torch import nn
 
 from theory.backbones import BACKBONE_NAMES, MLPEncoder, SmallCNN, make_backbone
 
+from _budget import examples
+
 RTOL = 1e-10  # float64 forward passes of a few hundred terms each
 
 
@@ -49,7 +51,7 @@ def _mlp_oracle(x: np.ndarray, weights: list[tuple[np.ndarray, np.ndarray]]) -> 
     return h
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     in_dim=st.integers(1, 5),
     out_dim=st.integers(1, 4),

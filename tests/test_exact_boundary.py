@@ -17,6 +17,8 @@ from theory.exact_boundary import low_temperature_deficit, rank_one_slope, tau_c
 from theory.phase import tau_star
 from theory.population_loss import minimize_reduced, reduced_loss
 
+from _budget import examples
+
 logu = lambda lo, hi: st.floats(math.log10(lo), math.log10(hi)).map(lambda e: 10.0**e)  # noqa: E731
 
 
@@ -27,7 +29,7 @@ def _fd_slope(s, tau, rho, p, h=1e-4):
     return 2 * d(h / 2) - d(h)  # the O(h) terms cancel
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(logu(1e-2, 1e1), logu(1e-2, 1e2), logu(1e-2, 1e1))
 @example(0.5, 1.0, 1.0)
 @example(0.01, 100.0, 0.01)

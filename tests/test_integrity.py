@@ -15,6 +15,8 @@ from theory.integrity import (
 )
 from theory.subspace import subspace_clusters
 
+from _budget import examples
+
 
 def _objective_at(X, labels, kind, signed, res):
     """Recompute each cluster's objective at the returned directions (independent of the solver)."""
@@ -53,7 +55,7 @@ def _planar_instance(seed, n, spread):
     return X, labels, pts[:, :2]
 
 
-@settings(max_examples=12)
+@settings(max_examples=examples(12))
 @given(seed=st.integers(0, 2**16), n=st.integers(3, 8), signed=st.booleans(), spread=st.sampled_from([1.2, np.pi]))
 @example(seed=0, n=3, signed=True, spread=np.pi)  # 0 inside the hull of the projections: negative signed value
 @example(seed=1, n=3, signed=False, spread=1.2)
@@ -448,7 +450,7 @@ def test_two_lines_in_a_plane_have_the_bisector_as_optimum(delta):
         assert abs(res.directions[0] @ bisector) == pytest.approx(1.0, abs=1e-8)  # +- the bisector
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=examples(10), deadline=None)
 @given(seed=st.integers(0, 2**16))
 @example(seed=0)
 def test_integrity_is_invariant_under_rotations_row_order_relabelling_and_row_signs(seed):
@@ -564,7 +566,7 @@ def _simplex_projection_bisection(v):
     return np.maximum(v - 0.5 * (lo + hi), 0)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(seed=st.integers(0, 2**16), n=st.integers(1, 7), scale=st.sampled_from([1e-3, 1.0, 50.0]))
 @example(seed=0, n=1, scale=1.0)
 @example(seed=1, n=5, scale=50.0)

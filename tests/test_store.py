@@ -14,6 +14,8 @@ from sims import _store
 from sims._common import CLIError, atomic_write_bytes, config_hash, load_results, save_results
 from sims._store import UnitStore, lookup, pack, unpack
 
+from _budget import examples
+
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.floats(allow_nan=True),
                     st.text(max_size=5))
 arrays = st.builds(lambda v, dt: np.asarray(v, dtype=dt), st.lists(st.floats(-1e6, 1e6), max_size=4),
@@ -35,7 +37,7 @@ def _same(a, b) -> bool:
     return type(a) is type(b) and a == b
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(trees)
 @example({"x": np.float32(1.5), "t": (np.int64(3), [float("nan"), float("inf")]), "": None})
 @example([])
