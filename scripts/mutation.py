@@ -185,6 +185,21 @@ _BRACKET = ("the bisection needs only count(lo) < target <= count(hi) at its sta
 _CERTIFICATES = ("whether the upper-bound certificates are also computed; fusion_weights reads only the directions, "
                  "which are the same")
 _DELTA0 = "the else branch runs only at delta = 0, where n (delta + delta^2) and this variant of it are both 0"
+_UNIT_COLUMN = ("the squared first components of an orthonormal eigenvector basis sum to 1 already: dividing or "
+                "multiplying by that sum is the same")
+_NO_ZERO_NORM = ("only where a projected view is exactly 0, which no node reaches: the chi-square nodes are > 0 and the "
+                 "coordinates along u are shifted Hermite nodes")
+_HERMITE_SYM = "Gauss-Hermite nodes and weights are symmetric about 0: a sign flip of the node array is the same rule"
+_PAST_RANGE = "one more rung past the range, clipped to its end: a zero-width panel of weight 0"
+_FAR_TAIL = "a range one sd wider beyond 12 sd, where the Gaussian mass is below 1e-32"
+_TWO_FORMS = "the switch between two exact forms of e^-2y (e^d - 1), both accurate near y = 300"
+_D_IN_0_Y = "d lies in [0, y]: the max is -d and the min d - 2y either way"
+_INTERIOR_NODES = "QUADPACK's Gauss-Kronrod nodes are interior: far is never evaluated at v = 0 (nor at v = 1)"
+_FLOAT_JACOBI = "the Jacobi matrix is float either way (2.0 * j + ..., np.sqrt(j * (j + alpha)))"
+_MVN_MEAN = "scipy's multivariate_normal has mean zero by default (mean=None or left out)"
+_FLOAT_CENTRE = "every caller passes a float array (np.zeros(()) or -mean_b / res)"
+_FIRST_PASS = ("the first Gauss-Kronrod pass already meets the tolerance: identical output bits for tau from 0.05 "
+               "to 1e3 (measured), so the tolerances and the subdivision limit are never consulted")
 KNOWN_EQUIVALENT = [
     ("heads", "t,attention=block(t,return_attention)", "t,attention=block(t,)", _NEED_WEIGHTS),
     ("heads", "a,attention=self.attn(self.ln1(x),need_weights)", "a,attention=self.attn(self.ln1(x),)", _NEED_WEIGHTS),
@@ -698,6 +713,87 @@ KNOWN_EQUIVALENT = [
     ("feature_evidence", "W0=torch.as_tensor(W,dtype=torch.float64)", "*", "W is float64 already (check_matrix)"),
     ("feature_evidence", "mu=np.asarray(mu,dtype=np.float64)", "*",
      "mu is converted again by check_matrix, to float64, before it is used"),
+    # ntxent_population
+    ("ntxent_population", "j=np.arange(n,dtype=np.float64)", "j=np.arange(n,dtype=None)", _FLOAT_JACOBI),
+    ("ntxent_population", "j=np.arange(n,dtype=np.float64)", "j=np.arange(n,)", _FLOAT_JACOBI),
+    ("ntxent_population", "return2.0*y,w/w.sum()", "return2.0*y,w*w.sum()", _UNIT_COLUMN),
+    ("ntxent_population", "returnx,w/w.sum()", "returnx,w*w.sum()", _UNIT_COLUMN),
+    ("ntxent_population", "returnnp.where(safe,num/np.sqrt(np.where(safe,den2,1.0)),0.0)",
+     "returnnp.where(safe,num/np.sqrt(np.where(safe,den2,2.0)),0.0)",
+     "the placeholder under the mask is discarded by the outer np.where"),
+    ("ntxent_population", "safe=den2>0", "safe=den2>=0", _NO_ZERO_NORM),
+    ("ntxent_population", "returnnp.where(safe,num/np.sqrt(np.where(safe,den2,1.0)),0.0)",
+     "returnnp.where(safe,num/np.sqrt(np.where(safe,den2,1.0)),1.0)", _NO_ZERO_NORM),
+    ("ntxent_population", "both_neg=multivariate_normal(mean=[0.0,0.0],cov=[[S,1.0],[1.0,S]]).cdf([-r,-r])",
+     "both_neg=multivariate_normal(mean=None,cov=[[S,1.0],[1.0,S]]).cdf([-r,-r])", _MVN_MEAN),
+    ("ntxent_population", "both_neg=multivariate_normal(mean=[0.0,0.0],cov=[[S,1.0],[1.0,S]]).cdf([-r,-r])",
+     "both_neg=multivariate_normal(cov=[[S,1.0],[1.0,S]]).cdf([-r,-r])", _MVN_MEAN),
+    ("ntxent_population", "au=(r+math.sqrt(S)*zh)[:,None]#(n,1)", "au=(r-math.sqrt(S)*zh)[:,None]#(n,1)", _HERMITE_SYM),
+    ("ntxent_population", "bu=r+(A_u-r)/S+res*zh[:,None,None]", "bu=r+(A_u-r)/S-res*zh[:,None,None]", _HERMITE_SYM),
+    ("ntxent_population", "b_par=np.sqrt(A_q)/S+res*zh[None,:,None]", "b_par=np.sqrt(A_q)/S-res*zh[None,:,None]",
+     _HERMITE_SYM),
+    ("ntxent_population", "bu=y*r+math.sqrt(S)*zh[:,None,None]", "bu=y*r-math.sqrt(S)*zh[:,None,None]", _HERMITE_SYM),
+    ("ntxent_population", "shape=edges.shape[:-1]+(-1,)", "shape=edges.shape[:-1]+(-2,)",
+     "numpy's reshape reads any negative size as the one to infer"),
+    ("ntxent_population", "steps=width*1e-2*2.0**np.arange(int(np.ceil(np.log2(100.0*(hi-lo)/width)))+1)",
+     "steps=width*1e-2*2.0**np.arange(int(np.ceil(np.log2(101.0*(hi-lo)/width)))+1)", _PAST_RANGE),
+    ("ntxent_population", "steps=width*1e-2*2.0**np.arange(int(np.ceil(np.log2(100.0*(hi-lo)/width)))+1)",
+     "steps=width*1e-2*2.0**np.arange(int(np.ceil(np.log2(100.0*(hi-lo)/width)))+2)", _PAST_RANGE),
+    ("ntxent_population", "c=np.asarray(centre,dtype=float)[...,None]", "c=np.asarray(centre,dtype=None)[...,None]",
+     _FLOAT_CENTRE),
+    ("ntxent_population", "c=np.asarray(centre,dtype=float)[...,None]", "c=np.asarray(centre,)[...,None]",
+     _FLOAT_CENTRE),
+    ("ntxent_population", "returnnp.sort(np.clip(e,lo,hi),axis=-1)", "returnnp.sort(np.clip(e,lo,hi),)",
+     "axis=-1 is np.sort's default"),
+    ("ntxent_population", "e=np.concatenate([c-steps[::-1],c,c+steps,uniform],axis=-1)",
+     "e=np.concatenate([c-steps[::+1],c,c+steps,uniform],axis=-1)", "the edges are sorted right after"),
+    ("ntxent_population", "x,w=_panel_rule(_layer_edges(np.zeros(()),width,-(r+14.0*sd),r+14.0*sd,sd),n)",
+     "x,w=_panel_rule(_layer_edges(np.zeros(()),width,-(r+15.0*sd),r+14.0*sd,sd),n)", _FAR_TAIL),
+    ("ntxent_population", "x,w=_panel_rule(_layer_edges(np.zeros(()),width,-(r+14.0*sd),r+14.0*sd,sd),n)",
+     "x,w=_panel_rule(_layer_edges(np.zeros(()),width,-(r+14.0*sd),r+15.0*sd,sd),n)", _FAR_TAIL),
+    ("ntxent_population", "z,wz=_panel_rule(_layer_edges(-mean_b/res,width/res,-12.0,12.0,1.0),n)",
+     "z,wz=_panel_rule(_layer_edges(-mean_b/res,width/res,-13.0,12.0,1.0),n)", _FAR_TAIL),
+    ("ntxent_population", "z,wz=_panel_rule(_layer_edges(-mean_b/res,width/res,-12.0,12.0,1.0),n)",
+     "z,wz=_panel_rule(_layer_edges(-mean_b/res,width/res,-12.0,13.0,1.0),n)", _FAR_TAIL),
+    ("ntxent_population", "second=e2y*math.expm1(d)ify<300.0elsemath.exp(d-2.0*y)#e^-2y(e^d-1),d<=y",
+     "second=e2y*math.expm1(d)ify<=300.0elsemath.exp(d-2.0*y)#e^-2y(e^d-1),d<=y", _TWO_FORMS),
+    ("ntxent_population", "second=e2y*math.expm1(d)ify<300.0elsemath.exp(d-2.0*y)#e^-2y(e^d-1),d<=y",
+     "second=e2y*math.expm1(d)ify<301.0elsemath.exp(d-2.0*y)#e^-2y(e^d-1),d<=y", _TWO_FORMS),
+    ("ntxent_population", "second=e2y*math.expm1(d)ify<300.0elsemath.exp(d-2.0*y)#e^-2y(e^d-1),d<=y",
+     "second=e2y*math.expm1(d)ify<300.0elsemath.exp(d-3.0*y)#e^-2y(e^d-1),d<=y",
+     "y >= 300 (tau <= 1/300, below the public range): the term is below e^-300 next to terms of order 1"),
+    ("ntxent_population", "ifm>-0.5:", "ifm>=-0.5:", "at m = -0.5 exactly both forms of log r are exact"),
+    ("ntxent_population", "hi,lo=max(-d,d-2.0*y),min(-d,d-2.0*y)#log(e^-d+e^(d-2y))withoutunderflow",
+     "hi,lo=max(-d,d-3.0*y),min(-d,d-2.0*y)#log(e^-d+e^(d-2y))withoutunderflow", _D_IN_0_Y),
+    ("ntxent_population", "hi,lo=max(-d,d-2.0*y),min(-d,d-2.0*y)#log(e^-d+e^(d-2y))withoutunderflow",
+     "hi,lo=max(-d,d-2.0*y),min(+d,d-2.0*y)#log(e^-d+e^(d-2y))withoutunderflow", _D_IN_0_Y),
+    ("ntxent_population", "returnlog_and_ratio_m1(1.0-w/math.sqrt(1.0+w*w))[k]",
+     "returnlog_and_ratio_m1(1.0+w/math.sqrt(1.0+w*w))[k]",
+     "cosh is even: the ratio at d = (1 + u)/tau equals the ratio at d = (1 - u)/tau (r(d) = r(2y - d))"),
+    ("ntxent_population", "ifv==0.0:", "ifv==1.0:", _INTERIOR_NODES),
+    ("ntxent_population", "return-math.tanh(y)*y/2.0#bothintegrands~-tanh(y)y/(2w^2)", "*", _INTERIOR_NODES),
+    ("ntxent_population", "a=integrate.quad(near,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1e-12,limit=200)[0]",
+     "a=integrate.quad(near,0.0,1.0,args=(k,),epsrel=1e-12,limit=200)[0]", _FIRST_PASS),
+    ("ntxent_population", "a=integrate.quad(near,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1e-12,limit=200)[0]",
+     "a=integrate.quad(near,0.0,1.0,args=(k,),epsabs=1e-15,limit=200)[0]", _FIRST_PASS),
+    ("ntxent_population", "a=integrate.quad(near,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1e-12,limit=200)[0]",
+     "a=integrate.quad(near,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1e-12,)[0]", _FIRST_PASS),
+    ("ntxent_population", "a=integrate.quad(near,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1e-12,limit=200)[0]",
+     "a=integrate.quad(near,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1e-12,limit=201)[0]", _FIRST_PASS),
+    ("ntxent_population", "b=integrate.quad(far,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1e-12,limit=200)[0]",
+     "b=integrate.quad(far,0.0,1.0,args=(k,),epsrel=1e-12,limit=200)[0]", _FIRST_PASS),
+    ("ntxent_population", "b=integrate.quad(far,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1e-12,limit=200)[0]",
+     "b=integrate.quad(far,0.0,1.0,args=(k,),epsabs=1e-15,limit=200)[0]", _FIRST_PASS),
+    ("ntxent_population", "b=integrate.quad(far,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1e-12,limit=200)[0]",
+     "b=integrate.quad(far,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1e-12,)[0]", _FIRST_PASS),
+    ("ntxent_population", "b=integrate.quad(far,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1e-12,limit=200)[0]",
+     "b=integrate.quad(far,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1e-12,limit=201)[0]", _FIRST_PASS),
+    ("ntxent_population", "b=integrate.quad(far,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1e-12,limit=200)[0]",
+     "b=integrate.quad(far,0.0,1.0,args=(k,),epsabs=1.000000000000001,epsrel=1e-12,limit=200)[0]", _FIRST_PASS),
+    ("ntxent_population", "b=integrate.quad(far,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1e-12,limit=200)[0]",
+     "b=integrate.quad(far,0.0,1.0,args=(k,),epsabs=1e-15,epsrel=1.000000000001,limit=200)[0]", _FIRST_PASS),
+    ("ntxent_population", "_,sigma2,tau,rho,p,_=_check(0.5,sigma2,tau,rho,p,12)",
+     "_,sigma2,tau,rho,p,_=_check(0.5,sigma2,tau,rho,p,13)", "the n slot is validated, never read"),
 ]
 
 
