@@ -195,7 +195,7 @@ _FAR_TAIL = "a range one sd wider beyond 12 sd, where the Gaussian mass is below
 _TWO_FORMS = "the switch between two exact forms of e^-2y (e^d - 1), both accurate near y = 300"
 _D_IN_0_Y = "d lies in [0, y]: the max is -d and the min d - 2y either way"
 _INTERIOR_NODES = "QUADPACK's Gauss-Kronrod nodes are interior: far is never evaluated at v = 0 (nor at v = 1)"
-_FLOAT_JACOBI = "the Jacobi matrix is float either way (2.0 * j + ..., np.sqrt(j * (j + alpha)))"
+_FLOAT_JACOBI = "the Jacobi matrix is float either way (float constants times j, np.sqrt)"
 _MVN_MEAN = "scipy's multivariate_normal has mean zero by default (mean=None or left out)"
 _FLOAT_CENTRE = "every caller passes a float array (np.zeros(()) or -mean_b / res)"
 _FIRST_PASS = ("the first Gauss-Kronrod pass already meets the tolerance: identical output bits for tau from 0.05 "
@@ -716,6 +716,8 @@ KNOWN_EQUIVALENT = [
     # ntxent_population
     ("ntxent_population", "j=np.arange(n,dtype=np.float64)", "j=np.arange(n,dtype=None)", _FLOAT_JACOBI),
     ("ntxent_population", "j=np.arange(n,dtype=np.float64)", "j=np.arange(n,)", _FLOAT_JACOBI),
+    ("ntxent_population", "j=np.arange(1,n,dtype=np.float64)", "j=np.arange(1,n,dtype=None)", _FLOAT_JACOBI),
+    ("ntxent_population", "j=np.arange(1,n,dtype=np.float64)", "j=np.arange(1,n,)", _FLOAT_JACOBI),
     ("ntxent_population", "return2.0*y,w/w.sum()", "return2.0*y,w*w.sum()", _UNIT_COLUMN),
     ("ntxent_population", "returnx,w/w.sum()", "returnx,w*w.sum()", _UNIT_COLUMN),
     ("ntxent_population", "returnnp.where(safe,num/np.sqrt(np.where(safe,den2,1.0)),0.0)",

@@ -261,6 +261,7 @@ def test_rank_one_sqrt_law_against_the_layer_resolving_oracle():
 @example(s=0.5, tau=100.0, rho=1.0).via("edge")
 @example(s=1e2, tau=100.0, rho=1e2).via("edge")
 @example(s=1.0, tau=5.0, rho=16.0).via("edge")
+@example(s=0.03125, tau=63.0, rho=1.0).via("small sigma2, high tau: a large remainder")
 def test_rank_one_sqrt_coefficient_is_positive_and_matches_the_oracle(s, tau, rho):
     """K > 0 everywhere (t = 1 is never a minimiser) and matches the oracle at eps = 1e-12 (the remainder is
     O(eps log(1/eps)), largest relative to K at high tau, where K ~ pi phi / tau^2: ~1e-3 at tau = 100).
@@ -269,9 +270,11 @@ def test_rank_one_sqrt_coefficient_is_positive_and_matches_the_oracle(s, tau, rh
     K = rank_one_sqrt_coefficient(s, tau, rho, None)
     assert K > 0
     if rho / (1.0 + s) <= 16.0:
-        eps = 1e-12
-        gap = _rank_one_gap_large_p(eps, s, tau, rho)
-        assert gap / (-K * np.sqrt(eps)) == pytest.approx(1.0, abs=0.02), (gap, K)
+        err = [abs(_rank_one_gap_large_p(eps, s, tau, rho) / (-K * np.sqrt(eps)) - 1.0) for eps in (1e-10, 1e-12)]
+        # within 2% at eps = 1e-12, or (small sigma2 and high tau, where the remainder's coefficient is large
+        # against K: 2% at s = 1/32, tau = 63) shrinking like sqrt(eps) log(1/eps), 8.3-fold per 100-fold eps,
+        # so that the ratio's limit is 1; a wrong K leaves a constant relative error
+        assert err[1] <= 0.02 or (err[1] <= 0.2 and 5.0 < err[0] / err[1] < 12.0), (err, K)
 
 
 def test_rank_one_sqrt_coefficient_at_finite_p_carries_kappa_p():
@@ -437,7 +440,9 @@ def test_layer_integrals_against_30_digit_quadrature_of_the_integrands_as_writte
         want = (mp.quad(lambda w: mp.log(mp.cosh(u(w) / t)) - mp.log(mp.cosh(1 / t)), [0, 1, 10, mp.inf]),
                 mp.quad(lambda w: mp.cosh(u(w) / t) / mp.cosh(1 / t) - 1, [0, 1, 10, mp.inf]))
     got = _layer_integrals(tau)
-    assert got[0] == pytest.approx(float(want[0]), rel=1e-13) and got[1] == pytest.approx(float(want[1]), rel=1e-13)
+    # abs=0: pytest.approx's default abs of 1e-12 would swamp J ~ 1e-6 at tau = 1e3
+    assert got[0] == pytest.approx(float(want[0]), rel=1e-13, abs=0)
+    assert got[1] == pytest.approx(float(want[1]), rel=1e-13, abs=0)
     assert got[0] < got[1] < 0  # log r <= r - 1
 
 
@@ -470,10 +475,12 @@ def test_minimiser_reports_an_end_point_exactly_when_the_loss_is_flat_to_it():
 @example(centre=0.0, width=1.0, lo=-2, length=4, step=1.0).via("centred")
 @example(centre=3.0, width=1e-4, lo=-1, length=2, step=2.0).via("centre outside, thinnest layer")
 @example(centre=-1.0, width=2.0, lo=-1, length=2, step=0.5).via("centre on the lower end")
+@example(centre=0.0, width=1.0, lo=-1, length=3, step=2.0).via("step does not divide the range")
 def test_layer_edges_hold_the_uniform_grid_and_the_geometric_ladder(centre, width, lo, length, step):
-    """The documented panel edges: sorted, inside [lo, hi]; every point lo + k step of the uniform grid; the
-    centre (clipped); and each rung centre +- width 2^j / 100 of the ladder (clipped to the range), from the
-    finest, width / 100, up to the first rung beyond the range."""
+    """The documented panel edges: sorted, inside [lo, hi]; every point lo + k h of the uniform grid, whose spacing
+    h = (hi - lo) / ceil((hi - lo) / step) divides the range and is at most step; the centre (clipped); and each
+    rung centre +- width 2^j / 100 of the ladder (clipped to the range), from the finest, width / 100, up to the
+    first rung beyond the range."""
     from theory.ntxent_population import _layer_edges
 
     hi = lo + length
@@ -483,13 +490,14 @@ def test_layer_edges_hold_the_uniform_grid_and_the_geometric_ladder(centre, widt
     def has(x):
         return np.min(np.abs(e - np.clip(x, lo, hi))) <= 1e-12 * (1 + abs(x))
 
-    assert all(has(lo + k * step) for k in range(int(round(length / step)) + 1))
+    m = int(np.ceil(length / step))
+    assert length / m <= step and all(has(lo + k * length / m) for k in range(m + 1))
     assert has(centre)
     j = 0
     while width * 2.0**j / 100 <= 2 * (hi - lo):
         assert has(centre + width * 2.0**j / 100) and has(centre - width * 2.0**j / 100), j
         j += 1
-    assert len(e) <= 2 * (j + 2) + int(round(length / step)) + 2  # no rungs beyond the first past the range
+    assert len(e) <= 2 * (j + 2) + m + 2  # no rungs beyond the first past the range
 
 
 def _t0_closed_form(s, tau, p):
